@@ -1,0 +1,50 @@
+// AUDIOSOCKET CONNECTION: one io broker per TCP connection from Asterisk. All brokers share CAF's
+// single multiplexer thread, so this actor only parses, forwards, and writes what it is given:
+// no transcoding, no JSON, no timers.
+//
+// Accepts: audiosocket_frame_out (write), atom::hangup (write 0x00, close, quit),
+//          (atom::attach, call, transcoder) (where caller audio and events go).
+#pragma once
+
+#include <caf/io/broker.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actors/actors.hpp"
+#include "protocol/audiosocket.hpp"
+
+namespace cb {
+
+struct audiosocket_connection_state {
+  explicit audiosocket_connection_state(caf::io::broker*) {}
+  audiosocket::parser parser;
+  caf::io::connection_handle hdl;
+  std::uint16_t listen_port = 0;
+  std::string call_id;  // text form, empty until the first frame
+  caf::actor call;
+  caf::actor transcoder;
+  std::vector<caller_audio> before_attach;  // audio that raced the call's set-up (bounded)
+  std::int32_t rate_hz = 0;
+  bool closing = false;
+
+  static inline const char* name = "audiosocket_connection";
+};
+
+using audiosocket_connection_broker =
+    caf::stateful_actor<audiosocket_connection_state, caf::io::broker>;
+
+caf::behavior audiosocket_connection(audiosocket_connection_broker* self,
+                                     caf::io::connection_handle hdl, call_registry_actor registry,
+                                     std::uint16_t listen_port,
+                                     audiosocket::parser_options options);
+
+// ACCEPTOR for one listening port: forks an audiosocket_connection per accepted connection.
+// Spawned with spawn_broker; fails to start (quits with the error) when it cannot bind.
+caf::behavior audiosocket_listener(caf::io::broker* self, std::string host, std::uint16_t port,
+                                   call_registry_actor registry,
+                                   audiosocket::parser_options options, caf::actor ready_to);
+
+}  // namespace cb

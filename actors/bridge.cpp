@@ -1,0 +1,100 @@
+#include "actors/bridge.hpp"
+
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <thread>
+
+#include "actors/audiosocket_connection.hpp"
+#include "actors/call_registry.hpp"
+#include "actors/log.hpp"
+#include "actors/port_allocator.hpp"
+
+namespace cb {
+
+bridge::bridge(caf::actor_system& system, std::shared_ptr<const settings> config,
+               ws_client_options ws_options)
+    : system_(system),
+      config_(std::move(config)),
+      ws_(std::make_shared<ws_client>(std::move(ws_options))) {}
+
+bridge::~bridge() {
+  stop();
+}
+
+std::optional<std::string> bridge::start() {
+  ws_->start();
+  const auto& cfg = *config_;
+  const bool pool =
+      cfg.audiosocket_port_min != 0 && cfg.audiosocket_port_min <= cfg.audiosocket_port_max;
+  ports_ =
+      system_.spawn(port_allocator, pool ? cfg.audiosocket_port_min : std::uint16_t{0},
+                    pool ? cfg.audiosocket_port_max : std::uint16_t{0}, cfg.prepared_call_timeout);
+  registry_ = system_.spawn(call_registry, config_, ws_, ports_);
+  running_ = true;
+
+  audiosocket::parser_options options;
+  options.osdial_heartbeat = cfg.osdial_heartbeat;
+  std::vector<std::uint16_t> wanted;
+  if (cfg.audiosocket_port_enabled) wanted.push_back(cfg.audiosocket_port);
+  if (pool) {
+    for (std::uint32_t p = cfg.audiosocket_port_min; p <= cfg.audiosocket_port_max; ++p) {
+      wanted.push_back(static_cast<std::uint16_t>(p));
+    }
+  }
+  caf::scoped_actor self{system_};
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    listeners_.push_back(system_.middleman().spawn_broker(audiosocket_listener,
+                                                          cfg.audiosocket_host, wanted[i],
+                                                          registry_, options, caf::actor{self}));
+    std::uint16_t bound = 0;
+    self->receive([&](atom::connected, std::uint16_t, std::uint16_t actual) { bound = actual; },
+                  caf::after(std::chrono::seconds(5)) >> [] {});
+    if (bound == 0) {
+      stop();
+      return "cannot listen for AudioSocket on " + cfg.audiosocket_host + ":" +
+             std::to_string(wanted[i]);
+    }
+    if (i == 0 && cfg.audiosocket_port_enabled) {
+      shared_port_ = bound;
+    } else {
+      pool_ports_.push_back(bound);
+    }
+  }
+  log::info("bridge", "", "AudioSocket listening on {}:{}{}", cfg.audiosocket_host, shared_port_,
+            pool_ports_.empty()
+                ? std::string{}
+                : fmt::format(", pool {}-{}", pool_ports_.front(), pool_ports_.back()));
+  return std::nullopt;
+}
+
+void bridge::stop(std::chrono::milliseconds grace) {
+  if (!running_) return;
+  running_ = false;
+  for (auto& listener : listeners_)
+    caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  listeners_.clear();
+  {
+    // Ask for the live calls first so we know when they are gone.
+    caf::scoped_actor self{system_};
+    std::vector<call_summary> calls;
+    self->request(registry_, std::chrono::seconds(2), atom::list_v)
+        .receive([&](std::vector<call_summary>& xs) { calls = std::move(xs); }, [](caf::error&) {});
+    self->send_exit(registry_, caf::exit_reason::user_shutdown);
+    self->send_exit(ports_, caf::exit_reason::user_shutdown);
+    if (!calls.empty()) {
+      log::info("bridge", "", "ending {} live call(s)", calls.size());
+      const auto deadline = std::chrono::steady_clock::now() + grace;
+      // Calls go down asynchronously; each one's tree is 4-5 actors.
+      const auto before = system_.registry().running();
+      const auto expected_remaining = before > calls.size() * 5 ? before - calls.size() * 5 : 0;
+      while (system_.registry().running() > expected_remaining &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+  ws_->stop();
+}
+
+}  // namespace cb

@@ -1,0 +1,53 @@
+// The running bridge: the ws_client thread, the port allocator, the call registry and one
+// AudioSocket listener per port (the shared port and each legacy pool port). Used by the server
+// executable, the integration tests and the benchmarks alike.
+#pragma once
+
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/actors.hpp"
+#include "actors/config.hpp"
+#include "actors/ws_client.hpp"
+
+namespace cb {
+
+class bridge {
+ public:
+  bridge(caf::actor_system& system, std::shared_ptr<const settings> config,
+         ws_client_options ws_options = {});
+  bridge(const bridge&) = delete;
+  bridge& operator=(const bridge&) = delete;
+  ~bridge();
+
+  // Binds every listener; on failure returns why (and leaves nothing running).
+  [[nodiscard]] std::optional<std::string> start();
+  // Stops accepting, ends every live call (hangup to Asterisk, 1000 to the agent), waits up to
+  // `grace` for the calls to go, then stops the WebSocket thread.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+  // The shared port as bound (useful when configured as 0 = ephemeral in tests).
+  [[nodiscard]] std::uint16_t shared_port() const { return shared_port_; }
+  [[nodiscard]] const std::vector<std::uint16_t>& pool_ports() const { return pool_ports_; }
+  [[nodiscard]] call_registry_actor registry() const { return registry_; }
+  [[nodiscard]] port_allocator_actor ports() const { return ports_; }
+  [[nodiscard]] const settings& config() const { return *config_; }
+
+ private:
+  caf::actor_system& system_;
+  std::shared_ptr<const settings> config_;
+  std::shared_ptr<ws_client> ws_;
+  port_allocator_actor ports_;
+  call_registry_actor registry_;
+  std::vector<caf::actor> listeners_;
+  std::uint16_t shared_port_ = 0;
+  std::vector<std::uint16_t> pool_ports_;
+  bool running_ = false;
+};
+
+}  // namespace cb

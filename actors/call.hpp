@@ -1,0 +1,42 @@
+// CALL: supervises one call's actor tree and owns its lifecycle. It links the AudioSocket
+// connection and its children and traps their exits, so any child's failure ends this call (and
+// only this call) with a recorded reason; the registry and the port allocator monitor it, so a
+// crashed call still frees its entry and its port. Every ending closes both sockets at once.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/actors.hpp"
+#include "actors/config.hpp"
+#include "actors/ws_client.hpp"
+
+namespace cb {
+
+struct call_state {
+  call_state() = default;
+  std::shared_ptr<const settings> config;
+  std::string uuid;
+  call_context context;
+  caf::actor connection;
+  transcoder_actor transcoder;
+  elevenlabs_session_actor session;
+  playout_actor playout;
+  call_summary summary;
+  std::chrono::steady_clock::time_point answered;
+  std::optional<call_end> ending;  // the first reason recorded wins
+  std::deque<call_event> events;   // recent transcript and tool events, bounded
+
+  static inline const char* name = "call";
+};
+
+call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
+                               std::shared_ptr<const settings> config,
+                               std::shared_ptr<ws_client> ws, std::string uuid,
+                               call_context context, std::uint16_t listen_port,
+                               caf::actor connection);
+
+}  // namespace cb

@@ -1,0 +1,44 @@
+// CALL REGISTRY: the live calls, and the contexts prepared for UUIDs Asterisk has not connected
+// yet (agent id, dynamic variables, overrides, a leased pool port). It spawns each call's tree
+// when the call's AudioSocket connection names its UUID, and monitors it.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "actors/actors.hpp"
+#include "actors/config.hpp"
+#include "actors/ws_client.hpp"
+
+namespace cb {
+
+struct call_registry_state {
+  call_registry_state() = default;
+  struct live_entry {
+    call_actor call;
+    call_context context;
+    std::uint16_t listen_port = 0;
+  };
+  std::shared_ptr<const settings> config;
+  std::shared_ptr<ws_client> ws;
+  port_allocator_actor ports;
+  std::map<std::string, call_context> prepared;
+  std::map<std::string, live_entry> live;
+  std::map<caf::actor_addr, std::string> uuid_of;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  static inline const char* name = "call_registry";
+};
+
+call_registry_actor::behavior_type call_registry(
+    call_registry_actor::stateful_pointer<call_registry_state> self,
+    std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
+    port_allocator_actor ports);
+
+// A random RFC 4122 version 4 UUID in text form.
+std::string random_uuid(std::mt19937_64& rng);
+
+}  // namespace cb

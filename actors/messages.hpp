@@ -1,0 +1,132 @@
+// Value types that travel between the actors of a call tree. Every one has a CAF 0.17 inspect so it
+// can be registered in the type-ID block (actors/types.hpp) and printed in diagnostics.
+#pragma once
+
+#include <caf/error.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cb {
+
+// One caller frame as Asterisk sent it: 16-bit LE samples at rate_hz, and when it arrived
+// (CLOCK_MONOTONIC ns) so uplink latency can be measured.
+struct caller_audio {
+  std::vector<std::uint8_t> pcm_le;
+  std::int32_t rate_hz = 8000;
+  std::int64_t received_ns = 0;
+};
+
+// Caller audio encoded in the agent's user_input_audio_format, ready for one user_audio_chunk.
+struct agent_uplink {
+  std::vector<std::uint8_t> bytes;
+  std::int64_t received_ns = 0;
+};
+
+// Agent audio as the agent sent it (agent_output_audio_format), tagged with its turn.
+struct agent_audio {
+  std::vector<std::uint8_t> bytes;
+  std::int64_t event_id = 0;
+  std::int64_t received_ns = 0;
+};
+
+// Agent audio decoded and resampled to the caller's rate, queued for playout.
+struct playout_chunk {
+  std::vector<std::int16_t> samples;
+  std::int64_t event_id = 0;
+  std::int64_t received_ns = 0;
+};
+
+// A complete AudioSocket frame (header + payload) for the connection to write.
+struct audiosocket_frame_out {
+  std::vector<std::uint8_t> bytes;
+};
+
+// Why a call ended; the first reason recorded wins.
+enum class end_reason : std::uint8_t {
+  caller_hung_up,
+  agent_ended,
+  transferred,
+  operator_ended,
+  agent_failed,    // ElevenLabs refused, errored, stalled or closed abnormally
+  protocol_error,  // malformed AudioSocket input
+  bridge_error,    // a child actor failed
+  shutdown,
+};
+
+struct call_end {
+  end_reason reason = end_reason::bridge_error;
+  std::string detail;
+};
+
+// Something worth showing an operator: transcripts, agent responses, tool calls, state changes.
+struct call_event {
+  std::string kind;  // "user_transcript", "agent_response", "interruption", "tool_call", ...
+  std::string text;
+  std::int64_t event_id = 0;
+};
+
+// Sampled downlink figures the playout reports to its call about once a second.
+struct playout_report {
+  std::uint64_t frames_out = 0;
+  std::uint64_t late_frames = 0;  // written more than 5 ms after their 20 ms slot
+  std::uint64_t underruns = 0;    // a turn's audio ran dry mid-frame
+  double agent_level_dbfs = -120.0;
+};
+
+// Sampled uplink figures the transcoder reports to its call about once a second.
+struct uplink_report {
+  std::uint64_t frames_in = 0;
+  std::uint64_t frames_dropped = 0;  // caller audio beyond the pre-ready buffer
+  double caller_level_dbfs = -120.0;
+};
+
+const char* to_string(end_reason r);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, caller_audio& x) {
+  return f(caf::meta::type_name("caller_audio"), x.pcm_le, x.rate_hz, x.received_ns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_uplink& x) {
+  return f(caf::meta::type_name("agent_uplink"), x.bytes, x.received_ns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_audio& x) {
+  return f(caf::meta::type_name("agent_audio"), x.bytes, x.event_id, x.received_ns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, playout_chunk& x) {
+  return f(caf::meta::type_name("playout_chunk"), x.samples, x.event_id, x.received_ns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audiosocket_frame_out& x) {
+  return f(caf::meta::type_name("audiosocket_frame_out"), x.bytes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_end& x) {
+  auto raw = static_cast<std::uint8_t>(x.reason);
+  return f(caf::meta::type_name("call_end"), raw, x.detail, caf::meta::load_callback([&x, &raw] {
+             x.reason = static_cast<end_reason>(raw);
+             return caf::error{};
+           }));
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, playout_report& x) {
+  return f(caf::meta::type_name("playout_report"), x.frames_out, x.late_frames, x.underruns,
+           x.agent_level_dbfs);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, uplink_report& x) {
+  return f(caf::meta::type_name("uplink_report"), x.frames_in, x.frames_dropped,
+           x.caller_level_dbfs);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_event& x) {
+  return f(caf::meta::type_name("call_event"), x.kind, x.text, x.event_id);
+}
+
+}  // namespace cb

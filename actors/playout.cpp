@@ -1,0 +1,172 @@
+#include "actors/playout.hpp"
+
+#include <algorithm>
+
+#include "codecs/pcm.hpp"
+#include "protocol/audiosocket.hpp"
+
+namespace cb {
+
+namespace {
+
+using std::chrono::steady_clock;
+constexpr auto frame_period = std::chrono::milliseconds(20);
+constexpr auto late_threshold = std::chrono::milliseconds(5);
+// A scheduler stall longer than this re-anchors the clock rather than catch up in a burst.
+constexpr auto max_catch_up = std::chrono::milliseconds(100);
+constexpr std::uint64_t ticks_per_report = 50;
+
+// Fills st.frame with the next 20 ms: queued audio, then silence. Returns true if any of it was
+// agent audio.
+// Whether a new turn may start: enough audio queued, or its audio waited long enough.
+bool turn_ready(const playout_state& st, steady_clock::time_point now) {
+  const auto wanted =
+      static_cast<std::size_t>(st.rate_hz) * static_cast<std::size_t>(st.prefill.count()) / 1000;
+  return st.queued_samples >= wanted || now - st.turn_arrived >= st.prefill;
+}
+
+bool next_frame(playout_state& st, steady_clock::time_point now) {
+  const auto n = static_cast<std::size_t>(st.rate_hz / 50);
+  st.frame.assign(n, 0);
+  std::size_t filled = 0;
+  bool audio = false;
+  const bool may_play = st.in_turn || turn_ready(st, now);
+  if (!st.fade_tail.empty()) {
+    filled = std::min(n, st.fade_tail.size());
+    std::copy_n(st.fade_tail.begin(), filled, st.frame.begin());
+    st.fade_tail.erase(st.fade_tail.begin(),
+                       st.fade_tail.begin() + static_cast<std::ptrdiff_t>(filled));
+    audio = true;
+  }
+  while (may_play && filled < n && !st.queue.empty()) {
+    auto& chunk = st.queue.front();
+    const auto take = std::min(n - filled, chunk.samples.size() - st.offset);
+    std::copy_n(chunk.samples.begin() + static_cast<std::ptrdiff_t>(st.offset), take,
+                st.frame.begin() + static_cast<std::ptrdiff_t>(filled));
+    filled += take;
+    st.offset += take;
+    st.queued_samples -= take;
+    audio = true;
+    if (st.offset == chunk.samples.size()) {
+      st.queue.pop_front();
+      st.offset = 0;
+    }
+  }
+  if (audio && filled < n && st.in_turn && st.fade_tail.empty()) ++st.report.underruns;
+  st.in_turn = may_play && !st.queue.empty();
+  return audio;
+}
+
+void send_frame(playout_actor::stateful_pointer<playout_state> self, steady_clock::time_point now) {
+  auto& st = self->state;
+  const bool audio = next_frame(st, now);
+  const auto kind =
+      audiosocket::audio_kind_for_rate(st.rate_hz).value_or(audiosocket::kind::slin_8k);
+  audiosocket_frame_out out;
+  out.bytes.resize(audiosocket::header_size + st.frame.size() * 2);
+  (void)audiosocket::write_header(out.bytes.data(), kind,
+                                  static_cast<std::uint16_t>(st.frame.size() * 2));
+  codecs::store_s16le(st.frame.data(), st.frame.size(),
+                      out.bytes.data() + audiosocket::header_size);
+  caf::anon_send(st.connection, std::move(out));
+  ++st.report.frames_out;
+  if (audio) {
+    st.report.agent_level_dbfs = codecs::level_dbfs(st.frame.data(), st.frame.size());
+    if (!st.first_audio_reported) {
+      st.first_audio_reported = true;
+      self->send(st.call, atom::first_audio_v);
+    }
+  }
+  if (++st.ticks_since_report >= ticks_per_report) {
+    st.ticks_since_report = 0;
+    self->send(st.call, st.report);
+    st.report.agent_level_dbfs = codecs::silence_floor_dbfs;
+  }
+}
+
+void schedule(playout_actor::stateful_pointer<playout_state> self) {
+  self->scheduled_send(self, self->state.deadline, atom::tick_v);
+}
+
+}  // namespace
+
+playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_state> self,
+                                     caf::actor connection, call_actor call,
+                                     std::chrono::milliseconds fade,
+                                     std::chrono::milliseconds prefill) {
+  auto& st = self->state;
+  st.prefill = prefill;
+  st.connection = std::move(connection);
+  st.call = std::move(call);
+  st.fade = fade;
+  st.deadline = steady_clock::now();
+  schedule(self);
+  return {
+      [self](atom::tick) {
+        auto& s = self->state;
+        const auto now = steady_clock::now();
+        if (now - s.deadline > late_threshold) ++s.report.late_frames;
+        send_frame(self, now);
+        s.deadline += frame_period;
+        if (now - s.deadline > max_catch_up) s.deadline = now + frame_period;
+        if (s.draining && s.queue.empty() && s.fade_tail.empty()) {
+          s.draining = false;
+          self->send(s.call, atom::drained_v);
+        }
+        schedule(self);
+      },
+      [self](playout_chunk& chunk) {
+        auto& s = self->state;
+        if (chunk.event_id < s.gate_event_id || chunk.samples.empty()) return;
+        if (s.queue.empty() && !s.in_turn) s.turn_arrived = steady_clock::now();
+        s.queued_samples += chunk.samples.size();
+        s.queue.push_back(std::move(chunk));
+      },
+      [self](atom::flush, std::int64_t event_id) {
+        auto& s = self->state;
+        s.gate_event_id = std::max(s.gate_event_id, event_id);
+        // Fade out what would have played next over a few ms; drop the rest of the queue.
+        const auto fade_samples = static_cast<std::size_t>(s.rate_hz * s.fade.count() / 1000);
+        s.fade_tail.clear();
+        while (s.fade_tail.size() < fade_samples && !s.queue.empty()) {
+          auto& chunk = s.queue.front();
+          const auto take =
+              std::min(fade_samples - s.fade_tail.size(), chunk.samples.size() - s.offset);
+          s.fade_tail.insert(s.fade_tail.end(),
+                             chunk.samples.begin() + static_cast<std::ptrdiff_t>(s.offset),
+                             chunk.samples.begin() + static_cast<std::ptrdiff_t>(s.offset + take));
+          s.offset += take;
+          if (s.offset == chunk.samples.size()) {
+            s.queue.pop_front();
+            s.offset = 0;
+          }
+        }
+        if (!s.fade_tail.empty()) {
+          codecs::apply_fade(s.fade_tail.data(), s.fade_tail.size(), 1.0F, 0.0F);
+        }
+        s.queue.clear();
+        s.queued_samples = 0;
+        s.offset = 0;
+        s.in_turn = false;
+      },
+      [self](atom::caller_rate, std::int32_t rate) {
+        auto& s = self->state;
+        if (rate == s.rate_hz) return;
+        s.rate_hz = rate;
+        s.queue.clear();  // resampled for the old rate
+        s.queued_samples = 0;
+        s.offset = 0;
+        s.fade_tail.clear();
+      },
+      [self](atom::drain) {
+        auto& s = self->state;
+        if (s.queue.empty() && s.fade_tail.empty()) {
+          self->send(s.call, atom::drained_v);
+        } else {
+          s.draining = true;
+        }
+      },
+  };
+}
+
+}  // namespace cb

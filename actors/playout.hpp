@@ -1,0 +1,47 @@
+// PLAYOUT: the call's downlink clock. Asterisk writes every frame it receives at once, and the
+// agent sends audio faster than real time, so the bridge paces: one frame per 20 ms against
+// absolute monotonic deadlines (a relative timer drifts), silence while the agent is quiet (the
+// AudioSocket() application hangs up after 2 s without frames), flush within one frame on barge-in
+// with a short fade instead of a click.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <vector>
+
+#include "actors/actors.hpp"
+
+namespace cb {
+
+struct playout_state {
+  playout_state() = default;
+  caf::actor connection;
+  call_actor call;
+  std::int32_t rate_hz = 8000;
+  std::deque<playout_chunk> queue;
+  std::size_t offset = 0;                          // samples of queue.front() already played
+  std::vector<std::int16_t> fade_tail;             // the faded-out start of flushed audio
+  std::int64_t gate_event_id = 0;                  // chunks of older turns are dropped
+  std::chrono::steady_clock::time_point deadline;  // when the next frame is due
+  std::chrono::milliseconds fade{5};
+  bool in_turn = false;  // playing a turn's audio (an empty queue then is an underrun)
+  // Jitter buffer: a turn starts once this much audio is queued, or once its first audio has
+  // waited this long; the agent streams faster than real time, so usually at once.
+  std::chrono::milliseconds prefill{40};
+  std::size_t queued_samples = 0;
+  std::chrono::steady_clock::time_point turn_arrived;
+  bool draining = false;
+  bool first_audio_reported = false;
+  std::vector<std::int16_t> frame;  // scratch
+  playout_report report;
+  std::uint64_t ticks_since_report = 0;
+
+  static inline const char* name = "playout";
+};
+
+playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_state> self,
+                                     caf::actor connection, call_actor call,
+                                     std::chrono::milliseconds fade,
+                                     std::chrono::milliseconds prefill);
+
+}  // namespace cb
