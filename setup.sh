@@ -64,10 +64,7 @@ case "$mode" in
   test) build_release; build_sanitized; run_tests ;;
   demo)
     build_release
-    if [ -x "$build_root/release/apps/demo/callbridge-demo" ]; then
-      exec "$build_root/release/apps/demo/callbridge-demo"
-    fi
-    exec "$build_root/release/apps/callbridge/callbridge"
+    exec "$build_root/release/apps/demo/callbridge-demo" "${@:2}"
     ;;
   *) echo "usage: $0 demo|test|build" >&2; exit 2 ;;
 esac

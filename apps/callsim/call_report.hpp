@@ -74,6 +74,10 @@ struct call_report {
   // Frames not sent because the server stopped reading and the socket and the call's output
   // buffer were full.
   std::uint64_t frames_dropped = 0;
+  // The simulator's own timeliness: audio frames that left more than timing.late_after after their
+  // slot (an overloaded simulator, not a slow server), and the worst lag.
+  std::uint64_t late_sends = 0;
+  double max_send_lag_ms = 0.0;
 
   std::uint64_t frames_received = 0;
   std::uint64_t audio_frames_received = 0;
@@ -114,6 +118,8 @@ struct aggregate_report {
   std::uint64_t audio_frames_sent = 0;
   std::uint64_t audio_frames_received = 0;
   std::uint64_t frames_dropped = 0;
+  std::uint64_t late_sends = 0;
+  double max_send_lag_ms = 0.0;
   std::uint64_t protocol_violations = 0;
   std::uint64_t late_frames = 0;
   std::uint64_t bursts = 0;

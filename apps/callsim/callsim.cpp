@@ -1,7 +1,5 @@
 #include "apps/callsim/callsim.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -19,7 +18,9 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -51,7 +52,8 @@ constexpr std::size_t max_events = 256;
 // beyond that frames are dropped and counted.
 constexpr std::size_t output_frames = 16;
 constexpr std::size_t output_slack = 64;  // the call id and DTMF frames
-// Receive buffers sized for this much of a call up front; longer calls grow them (rarely).
+// The frame log and PCM are reserved for this much of a call when it connects; longer calls grow
+// them (once in a while, not per frame).
 constexpr std::int64_t planned_call_ns = 60 * ns_per_s;
 // A stamp older than this is a coincidence in the audio, not a probe.
 constexpr std::int64_t max_stamp_age_ns = 60 * ns_per_s;
@@ -145,8 +147,7 @@ bool audio_ends(const call_spec& spec) {
 // One call: its spec, the report it builds, and the socket state the worker keeps.
 struct call {
   call(call_handle h, call_spec s, address a, as::call_id i)
-      : handle(h),
-        spec(std::move(s)),
+      : spec(std::move(s)),
         peer(a),
         id(i),
         rate_hz(as::sample_rate(spec.frame_kind)),
@@ -156,7 +157,6 @@ struct call {
     report.uuid = id.text();
   }
 
-  const call_handle handle;
   const call_spec spec;
   const address peer;
   const as::call_id id;
@@ -558,7 +558,12 @@ class worker {
     if (in_gap(c, offset)) return;
     const std::size_t n = produce(c);
     if (n == 0) return;
-    if (c.spec.stamp && n >= stamp::samples) stamp::write(samples_.data(), monotonic_ns());
+    const auto now = monotonic_ns();
+    const auto lag = now - (c.report.connected_ns + offset);
+    if (lag > c.spec.timing.late_after.count()) ++c.report.late_sends;
+    c.report.max_send_lag_ms =
+        std::max(c.report.max_send_lag_ms, static_cast<double>(lag) / ns_per_ms);
+    if (c.spec.stamp && n >= stamp::samples) stamp::write(samples_.data(), now);
     const auto length = static_cast<std::uint16_t>(n * 2);
     // The kind is audio and n > 0, which is all write_header checks.
     static_cast<void>(as::write_header(frame_.data(), c.spec.frame_kind, length));
@@ -669,8 +674,9 @@ class worker {
                                     });
     if (!fed && c.report.phase != call_phase::ended) {
       ++c.report.protocol_violations;
-      if (c.report.detail.empty())
+      if (c.report.detail.empty()) {
         c.report.detail = "malformed frame: " + as::to_string(fed.error());
+      }
       end(c, call_end::protocol_violation);
     }
   }
@@ -686,8 +692,9 @@ class worker {
       std::memcpy(&kernel, CMSG_DATA(cmsg), sizeof kernel);
       timespec realtime{};
       clock_gettime(CLOCK_REALTIME, &realtime);
-      const std::int64_t age = (static_cast<std::int64_t>(realtime.tv_sec) - kernel.tv_sec) * ns_per_s +
-                               (realtime.tv_nsec - kernel.tv_nsec);
+      const std::int64_t age =
+          (static_cast<std::int64_t>(realtime.tv_sec) - kernel.tv_sec) * ns_per_s +
+          (realtime.tv_nsec - kernel.tv_nsec);
       return now - std::clamp<std::int64_t>(age, 0, max_arrival_age_ns);
     }
     return now;
@@ -1007,6 +1014,8 @@ aggregate_report simulator::aggregate() const {
     total.audio_frames_sent += r.audio_frames_sent;
     total.audio_frames_received += r.audio_frames_received;
     total.frames_dropped += r.frames_dropped;
+    total.late_sends += r.late_sends;
+    total.max_send_lag_ms = std::max(total.max_send_lag_ms, r.max_send_lag_ms);
     total.protocol_violations += r.protocol_violations;
     const auto timing = c->timing.stats();
     total.late_frames += timing.late_frames;

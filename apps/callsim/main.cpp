@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -31,6 +32,8 @@ constexpr int live_bar_width = 20;
 constexpr auto poll_interval = 100ms;
 // From this many calls up, wake-ups are batched by default (--min-wake).
 constexpr unsigned many_calls = 100;
+// Calls one worker thread serves by default: about a sixth of a core on a small VM.
+constexpr unsigned calls_per_thread = 500;
 
 volatile std::sig_atomic_t interrupted = 0;
 
@@ -47,7 +50,7 @@ Where:
   --calls N              simultaneous calls (1)
   --ramp DURATION        spread the call starts over this long (default: over one 20 ms
                          period, so the calls' frames do not all leave at once)
-  --threads N            worker threads (1)
+  --threads N            worker threads (default: one per 500 calls, at most one per core)
   --coalesce DURATION    do work due within this of now in one wake-up (250us): fewer
                          wake-ups for many calls, frames up to this early
   --min-wake DURATION    sleep at least this long between wake-ups, taking reads in
@@ -85,7 +88,7 @@ bad usage.
 struct options {
   cs::call_spec spec;
   unsigned calls = 1;
-  unsigned threads = 1;
+  std::optional<unsigned> threads;
   std::chrono::nanoseconds coalesce = cs::simulator_options{}.timer_coalescing;
   std::optional<std::chrono::nanoseconds> min_wake;
   std::optional<std::chrono::nanoseconds> ramp;
@@ -287,7 +290,9 @@ int run(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
 
   cs::simulator_options sim_options;
-  sim_options.threads = o.threads;
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  sim_options.threads =
+      o.threads.value_or(std::min(cores, (o.calls + calls_per_thread - 1) / calls_per_thread));
   sim_options.timer_coalescing = o.coalesce;
   sim_options.min_wake_interval =
       o.min_wake.value_or(o.calls >= many_calls ? std::chrono::nanoseconds{500us} : 0ns);

@@ -46,6 +46,7 @@ std::string summary_line(const call_report& r) {
   std::string line = fmt::format("{}: sent {}", r.uuid, r.audio_frames_sent);
   if (r.dtmf_sent > 0) line += fmt::format(" dtmf {}", r.dtmf_sent);
   if (r.frames_dropped > 0) line += fmt::format(" dropped {}", r.frames_dropped);
+  if (r.late_sends > 0) line += fmt::format(" late {}", r.late_sends);
   line += fmt::format(", received {}", r.audio_frames_received);
   const auto& t = r.timing;
   if (t.frames > 1) {
@@ -87,18 +88,22 @@ std::string summary_line(const aggregate_report& total) {
     line += fmt::format(", downlink min {:.2f} p50 {:.2f} p99 {:.2f} ms", total.downlink.min_ms,
                         total.downlink.p50_ms, total.downlink.p99_ms);
   }
+  line += fmt::format(" | own sending: late {}, worst lag {:.2f} ms", total.late_sends,
+                      total.max_send_lag_ms);
   return line;
 }
 
 std::string to_json(const call_report& r) {
   const auto& t = r.timing;
   auto out = fmt::format(R"({{"handle":{},"uuid":{},"end":"{}","detail":{},"error_number":{},)"
-                         R"("connecting_ns":{},"connected_ns":{},"ended_ns":{},)"
-                         R"("sent":{{"audio_frames":{},"audio_bytes":{},"dtmf":{},"dropped":{}}},)",
+                         R"("connecting_ns":{},"connected_ns":{},"ended_ns":{},)",
                          static_cast<std::uint64_t>(r.handle), json_string(r.uuid),
                          to_string(r.end), json_string(r.detail), r.error_number, r.connecting_ns,
-                         r.connected_ns, r.ended_ns, r.audio_frames_sent, r.audio_bytes_sent,
-                         r.dtmf_sent, r.frames_dropped);
+                         r.connected_ns, r.ended_ns);
+  out += fmt::format(R"("sent":{{"audio_frames":{},"audio_bytes":{},"dtmf":{},"dropped":{},)"
+                     R"("late":{},"max_lag_ms":{:.3f}}},)",
+                     r.audio_frames_sent, r.audio_bytes_sent, r.dtmf_sent, r.frames_dropped,
+                     r.late_sends, r.max_send_lag_ms);
   out += fmt::format(
       R"("received":{{"frames":{},"audio_frames":{},"audio_bytes":{},"server_sent_hangup":{},)"
       R"("server_closed":{},"protocol_violations":{}}},)",
@@ -122,15 +127,16 @@ std::string to_json(const aggregate_report& total) {
     if (!ends.empty()) ends += ',';
     ends += fmt::format(R"("{}":{})", to_string(static_cast<call_end>(i)), total.ends[i]);
   }
-  return fmt::format(
+  auto out = fmt::format(
       R"({{"calls":{},"ends":{{{}}},"audio_frames_sent":{},"audio_frames_received":{},)"
-      R"("frames_dropped":{},"protocol_violations":{},"late_frames":{},"bursts":{},"pauses":{},)"
-      R"("deviation_p50_ms":{:.3f},"deviation_p99_ms":{:.3f},"deviation_max_ms":{:.3f},)"
-      R"("downlink":{}}})",
+      R"("frames_dropped":{},"late_sends":{},"max_send_lag_ms":{:.3f},"protocol_violations":{},)",
       total.calls, ends, total.audio_frames_sent, total.audio_frames_received, total.frames_dropped,
-      total.protocol_violations, total.late_frames, total.bursts, total.pauses,
-      total.deviation_p50_ms, total.deviation_p99_ms, total.deviation_max_ms,
-      latency_json(total.downlink));
+      total.late_sends, total.max_send_lag_ms, total.protocol_violations);
+  out += fmt::format(R"("late_frames":{},"bursts":{},"pauses":{},"deviation_p50_ms":{:.3f},)"
+                     R"("deviation_p99_ms":{:.3f},"deviation_max_ms":{:.3f},"downlink":{}}})",
+                     total.late_frames, total.bursts, total.pauses, total.deviation_p50_ms,
+                     total.deviation_p99_ms, total.deviation_max_ms, latency_json(total.downlink));
+  return out;
 }
 
 std::string level_bar(double level_dbfs, int width) {

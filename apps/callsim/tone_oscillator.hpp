@@ -1,6 +1,6 @@
 // The caller's test tone, made cheaply enough for thousands of calls: a phasor rotated by a fixed
-// step, two multiply-adds per sample instead of a sin() call. The signal is codecs::tone_generator's
-// (same start phase, same amplitude convention) to within one LSB.
+// step, two multiply-adds per sample instead of a sin() call. The signal is
+// codecs::tone_generator's (same start phase, same amplitude convention) to within one LSB.
 #pragma once
 
 #include <cstddef>

@@ -151,6 +151,7 @@ class conversation final : public scenario_context {
   std::string parse_buffer_;
   std::vector<std::uint8_t> audio_in_;
   bool rx_binary_ = false;
+  bool odd_size_reported_ = false;
 
   // Send side.
   std::deque<outgoing> tx_;
@@ -164,8 +165,6 @@ class conversation final : public scenario_context {
   bool metadata_sent_ = false;
   bool started_ = false;
   bool closing_ = false;  // a close frame is queued or was received: nothing more is sent
-  bool peer_closed_ = false;
-  bool server_closed_ = false;
   std::int64_t last_event_id_ = 0;
   std::int64_t last_ping_id_ = 0;
   std::optional<std::int64_t> last_rtt_ms_;

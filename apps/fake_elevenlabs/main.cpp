@@ -39,6 +39,8 @@ constexpr std::string_view usage = R"(usage: fake-elevenlabs [options]
   --ping-interval D      ping period (default 2s; D like 500ms, 2s)
   --init-timeout D       send metadata without an init message after D (default 1s)
   --signature-ttl D      signed URL lifetime (default 900s)
+  --poll-batching D      under load, pause D between polls so each finds many ready
+                         sockets (default 1ms; 0 turns it off)
   --verbose              also log pings, pongs and every audio chunk
 scenarios: tone echo interrupt end_call client_tool error (error_1002 error_1008 error_1011
            error_quota) stall slow_reader refuse transcript
@@ -103,6 +105,11 @@ int main(int argc, char** argv) {
       auto profile = fe::parse_agent_spec(*v);
       if (!profile) return fail(profile.error());
       options.agents.push_back(std::move(*profile));
+    } else if (arg == "--poll-batching") {
+      const auto v = value();
+      const auto d = v ? parse_duration(*v) : std::nullopt;
+      if (!d) return fail("--poll-batching needs a duration like 1ms");
+      options.poll_batching = *d;
     } else if (arg == "--ping-interval" || arg == "--init-timeout" || arg == "--signature-ttl") {
       const auto v = value();
       const auto d = v ? parse_duration(*v) : std::nullopt;

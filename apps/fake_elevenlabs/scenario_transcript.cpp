@@ -76,14 +76,14 @@ class transcript_scenario final : public conversational_scenario {
   }
 
  private:
-  void answer_turn(scenario_context& ctx, completed_turn& turn, std::int64_t event_id) override {
+  void answer_turn(scenario_context& ctx, completed_turn& /*turn*/,
+                   std::int64_t event_id) override {
     speech_reported_ = false;
     ctx.send(elevenlabs::vad_score_event{0.04});
     ctx.send_json(turn_probability_event(0.97));
     const exchange& line = next_line();
     ctx.send(elevenlabs::tentative_user_transcript_event{truncated(line.caller), event_id});
     ctx.send(elevenlabs::user_transcript_event{std::string(line.caller), event_id});
-    ctx.log("caller turn: " + describe_turn(turn));
     reply(ctx, line.agent);
   }
 

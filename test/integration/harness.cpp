@@ -27,6 +27,7 @@ harness::harness(harness_options options) {
   config->audiosocket_port_min = options.pool_first;
   config->audiosocket_port_max = options.pool_last;
   config->prepared_call_timeout = options.prepared_call_timeout;
+  config->port_bindings = options.port_bindings;
   log::configure(log_level::warn, log_format::text, config->secrets());
 
   caf_config = std::make_unique<caf::actor_system_config>();

@@ -21,6 +21,7 @@ struct harness_options {
   std::uint16_t pool_first = 0;  // legacy pool, 0: none
   std::uint16_t pool_last = 0;
   std::chrono::milliseconds prepared_call_timeout{30000};
+  std::vector<port_binding> port_bindings;
 };
 
 class harness {

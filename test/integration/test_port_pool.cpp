@@ -3,6 +3,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include <cmath>
 #include <set>
 #include <thread>
 
@@ -116,4 +117,39 @@ TEST_CASE("pool ports come back after the agent fails or ends the call") {
     CHECK(report->server_sent_hangup);
   }
   CHECK(wait_for_leases(h, 0));
+}
+
+TEST_CASE("calls on a port bound to an agent each get their own tree with the seat's settings") {
+  auto options = pool_options(27082);
+  cb::port_binding seat;
+  seat.port = 27083;
+  seat.agent_id = "tone.ulaw_8000.ulaw_8000";
+  seat.dynamic_variables["seat"] = std::string("ai-3");
+  seat.dynamic_variables["campaign"] = std::int64_t{42};
+  options.port_bindings.push_back(seat);
+  harness h(options);
+  std::vector<callsim::call_handle> handles;
+  for (const double hz : {500.0, 1300.0}) {
+    auto spec = h.call(hz, 1500ms);
+    spec.port = seat.port;
+    auto handle = h.sim.start_call(spec);
+    REQUIRE(handle.has_value());
+    handles.push_back(*handle);
+  }
+  for (const auto handle : handles) {
+    const auto report = h.sim.wait(handle, 10s);
+    REQUIRE(report.has_value());
+    CHECK(report->end == callsim::call_end::caller_hangup);
+  }
+  const auto conversations = cb::test::closed_conversations(h, 2);
+  REQUIRE(conversations.size() == 2);
+  std::set<long> heard;
+  for (const auto& conversation : conversations) {
+    CHECK(conversation.agent_id == seat.agent_id);
+    REQUIRE(conversation.init.has_value());
+    REQUIRE(conversation.init->dynamic_variables.has_value());
+    CHECK(*conversation.init->dynamic_variables == seat.dynamic_variables);
+    heard.insert(std::lround(conversation.user_audio.dominant_frequency_hz() / 100.0) * 100);
+  }
+  CHECK(heard == std::set<long>{500, 1300});
 }

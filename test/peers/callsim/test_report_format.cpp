@@ -71,6 +71,7 @@ TEST_CASE("a call report renders as one JSON object with its numbers") {
   r.end = cs::call_end::server_hangup;
   r.detail = "line\nbreak";
   r.audio_frames_sent = 250;
+  r.late_sends = 2;
   r.audio_frames_received = 249;
   r.timing.late_frames = 3;
   r.heard_hz = 440.0;
@@ -83,6 +84,7 @@ TEST_CASE("a call report renders as one JSON object with its numbers") {
   CHECK(json->at("end") == "server_hangup");
   CHECK(json->at("detail") == r.detail);
   CHECK(json->at("sent.audio_frames") == "250");
+  CHECK(json->at("sent.late") == "2");
   CHECK(json->at("received.audio_frames") == "249");
   CHECK(json->at("received.server_sent_hangup") == "false");
   CHECK(json->at("timing.late_frames") == "3");
@@ -93,6 +95,7 @@ TEST_CASE("a call report renders as one JSON object with its numbers") {
 TEST_CASE("the aggregate renders as JSON with a count per way of ending") {
   cs::aggregate_report total;
   total.calls = 3;
+  total.late_sends = 4;
   total.ends[static_cast<std::size_t>(cs::call_end::caller_hangup)] = 2;
   total.ends[static_cast<std::size_t>(cs::call_end::connect_failed)] = 1;
   const auto json = flat_json::parse(cs::to_json(total));
@@ -101,6 +104,7 @@ TEST_CASE("the aggregate renders as JSON with a count per way of ending") {
   CHECK(json->at("ends.caller_hangup") == "2");
   CHECK(json->at("ends.connect_failed") == "1");
   CHECK(json->at("ends.running") == "0");
+  CHECK(json->at("late_sends") == "4");
   CHECK(json->count("downlink.p50_ms") == 1);
 }
 

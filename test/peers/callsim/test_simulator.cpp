@@ -501,6 +501,43 @@ TEST_CASE("fifty simultaneous calls each deliver their own tone") {
   CHECK(r.sim.running() == 0);
 }
 
+TEST_CASE("several workers with batched wake-ups hear every call whole") {
+  constexpr int calls = 10;
+  server_behaviour behaviour;
+  behaviour.play = {{1000.0, 25}};
+  behaviour.after_play = server_behaviour::then::send_hangup;
+  fake_audiosocket_server server(behaviour);
+  cs::simulator_options options;
+  options.threads = 2;
+  options.min_wake_interval = 2ms;
+  cs::simulator sim(options);
+  sim.start();
+  std::vector<cs::call_handle> handles;
+  for (int i = 0; i < calls; ++i) {
+    cs::call_spec spec;
+    spec.port = server.port();
+    spec.source = cs::silence_source{};
+    spec.end = cs::end_mode::wait_for_server;
+    spec.max_time = 5s;
+    const auto handle = sim.start_call(spec);
+    REQUIRE(handle);
+    handles.push_back(*handle);
+  }
+  for (const auto handle : handles) {
+    const auto report = sim.wait(handle, call_timeout);
+    REQUIRE(report);
+    CHECK(report->end == cs::call_end::server_hangup);
+    CHECK(report->audio_frames_received == 25);
+    CHECK(report->heard_hz == Approx(1000.0).epsilon(0.01));
+    CHECK(report->timing.frames == 25);
+    // Arrival times are the kernel's receive times, so reading late does not bunch them up.
+    CHECK(report->timing.deviation_p50_ms < 5.0);
+    CHECK(report->frames.front().arrival_ns >= report->connected_ns);
+  }
+  const auto logs = server.wait_for(calls, call_timeout);
+  CHECK(logs.size() == calls);
+}
+
 TEST_CASE("start_call refuses calls it cannot place") {
   cs::simulator sim;
   cs::call_spec spec;

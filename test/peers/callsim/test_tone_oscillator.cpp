@@ -13,8 +13,8 @@ TEST_CASE("the oscillator makes tone_generator's signal to within one LSB, for m
     int rate;
     double dbfs;
   };
-  for (const auto t : {tone{440.0, 8000, -12.0}, tone{1000.0, 8000, 0.0},
-                       tone{3399.5, 16000, -3.0}, tone{17.0, 48000, -30.0}}) {
+  for (const auto t : {tone{440.0, 8000, -12.0}, tone{1000.0, 8000, 0.0}, tone{3399.5, 16000, -3.0},
+                       tone{17.0, 48000, -30.0}}) {
     cb::callsim::tone_oscillator fast(t.hz, t.rate, t.dbfs);
     cb::codecs::tone_generator reference(t.hz, t.rate, t.dbfs);
     const auto frame = static_cast<std::size_t>(t.rate / 50);
@@ -24,7 +24,8 @@ TEST_CASE("the oscillator makes tone_generator's signal to within one LSB, for m
     for (int k = 0; k < 50 * 120; ++k) {
       fast.generate(a.data(), frame);
       reference.generate(b.data(), frame);
-      for (std::size_t i = 0; i < frame; ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+      for (std::size_t i = 0; i < frame; ++i)
+        worst = std::max(worst, std::abs(a[i] - b[i]));
     }
     INFO(t.hz << " Hz at " << t.rate);
     CHECK(worst <= 1);
