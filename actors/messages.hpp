@@ -38,6 +38,7 @@ struct playout_chunk {
   std::vector<std::int16_t> samples;
   std::int64_t event_id = 0;
   std::int64_t received_ns = 0;
+  std::int32_t rate_hz = 8000;  // the caller rate the transcoder resampled to
 };
 
 // A complete AudioSocket frame (header + payload) for the connection to write.
@@ -100,7 +101,7 @@ typename Inspector::result_type inspect(Inspector& f, agent_audio& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, playout_chunk& x) {
-  return f(caf::meta::type_name("playout_chunk"), x.samples, x.event_id, x.received_ns);
+  return f(caf::meta::type_name("playout_chunk"), x.samples, x.event_id, x.received_ns, x.rate_hz);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, audiosocket_frame_out& x) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "codecs/pcm.hpp"
+#include "codecs/resampler.hpp"
 #include "protocol/audiosocket.hpp"
 
 namespace cb {
@@ -84,6 +85,17 @@ void send_frame(playout_actor::stateful_pointer<playout_state> self, steady_cloc
   }
 }
 
+// Converts a chunk resampled for another caller rate (the caller's rate became known while agent
+// audio was on its way) instead of dropping it.
+void convert_rate(playout_chunk& chunk, std::int32_t rate_hz) {
+  if (chunk.rate_hz == rate_hz) return;
+  codecs::resampler converter(chunk.rate_hz, rate_hz);
+  std::vector<std::int16_t> out(converter.max_output(chunk.samples.size()));
+  out.resize(converter.process(chunk.samples.data(), chunk.samples.size(), out.data(), out.size()));
+  chunk.samples = std::move(out);
+  chunk.rate_hz = rate_hz;
+}
+
 void schedule(playout_actor::stateful_pointer<playout_state> self) {
   self->scheduled_send(self, self->state.deadline, atom::tick_v);
 }
@@ -118,6 +130,8 @@ playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_sta
       [self](playout_chunk& chunk) {
         auto& s = self->state;
         if (chunk.event_id < s.gate_event_id || chunk.samples.empty()) return;
+        convert_rate(chunk, s.rate_hz);
+        if (chunk.samples.empty()) return;
         if (s.queue.empty() && !s.in_turn) s.turn_arrived = steady_clock::now();
         s.queued_samples += chunk.samples.size();
         s.queue.push_back(std::move(chunk));
@@ -153,9 +167,16 @@ playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_sta
         auto& s = self->state;
         if (rate == s.rate_hz) return;
         s.rate_hz = rate;
-        s.queue.clear();  // resampled for the old rate
         s.queued_samples = 0;
-        s.offset = 0;
+        for (auto& chunk : s.queue) {
+          if (s.offset > 0) {  // drop what already played of the front chunk
+            chunk.samples.erase(chunk.samples.begin(),
+                                chunk.samples.begin() + static_cast<std::ptrdiff_t>(s.offset));
+            s.offset = 0;
+          }
+          convert_rate(chunk, rate);
+          s.queued_samples += chunk.samples.size();
+        }
         s.fade_tail.clear();
       },
       [self](atom::drain) {

@@ -121,7 +121,7 @@ transcoder_actor::behavior_type transcoder(
         }
         const auto& out = resample(s, s.downlink, s.pcm);
         if (out.empty()) return;
-        self->send(s.playout, playout_chunk{out, in.event_id, in.received_ns});
+        self->send(s.playout, playout_chunk{out, in.event_id, in.received_ns, s.caller_rate});
       },
       [self](atom::configure, const std::string& input, const std::string& output) {
         auto& s = self->state;

@@ -121,3 +121,20 @@ TEST_CASE("50 simultaneous calls: each agent hears only its own caller") {
   }
   CHECK(heard == sent);
 }
+
+TEST_CASE("a 16 kHz caller (chan_audiosocket slin16) gets 0x12 frames back at 16 kHz") {
+  harness h;
+  set_agent(h, "tone.pcm_16000.pcm_24000");
+  auto spec = h.call(0.0, 3000ms);
+  spec.source = callsim::silence_source{};
+  spec.frame_kind = cb::audiosocket::kind::slin_16k;
+  auto handle = h.sim.start_call(spec);
+  REQUIRE(handle.has_value());
+  const auto report = h.sim.wait(*handle, 15s);
+  REQUIRE(report.has_value());
+  CHECK(report->protocol_violations == 0);
+  // 640-byte frames once the bridge has seen the caller's rate (the first may still be 8 kHz).
+  CHECK(report->audio_bytes_received > report->audio_frames_received * 600);
+  CHECK(callsim::dominant_frequency_hz(*report) == Approx(440.0).margin(5.0));
+  CHECK(callsim::non_silent_ms(*report) == Approx(2000.0).margin(60.0));
+}

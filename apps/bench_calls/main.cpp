@@ -1,0 +1,410 @@
+// bench_calls: the load benchmark. It runs the callbridge server as a child process between the
+// call simulator and the fake ElevenLabs agent (both in this process, on loopback), steps the
+// number of concurrent calls up, holds each step, and prints one table row per step: calls up,
+// frames, late frames, pacing jitter, uplink and downlink latency from the peers' stamps, and the
+// server's CPU and memory from /proc. docs/performance.md explains the columns.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "apps/bench_calls/process.hpp"
+#include "apps/callsim/callsim.hpp"
+#include "apps/callsim/duration_histogram.hpp"
+#include "apps/callsim/spec_parse.hpp"
+#include "apps/fake_elevenlabs/fake_elevenlabs.hpp"
+
+namespace {
+
+namespace cs = cb::callsim;
+namespace fe = cb::fake_elevenlabs;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+constexpr std::size_t step_ladder[] = {10, 100, 500, 1000, 2000};
+// Calls start spread over this much, so the server sees a ramp rather than one burst of accepts.
+constexpr auto ramp = 1s;
+// A step breaks when more than this share of its calls fail.
+constexpr double broken_share = 0.01;
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int /*signal*/) {
+  interrupted = true;
+}
+
+struct options {
+  std::vector<std::size_t> steps{10, 100, 500, 1000};
+  std::chrono::nanoseconds hold = 20s;
+  std::string server;
+  std::string agent = "bench";
+};
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: bench_calls [--steps N | --calls A,B,...] [--hold D] [--server PATH] [--agent ID]\n"
+      "  --steps N      the first N of 10,100,500,1000,2000 concurrent calls (default 4)\n"
+      "  --calls A,B    these numbers of concurrent calls instead\n"
+      "  --hold D       how long each call lasts, e.g. 20s (default), at least 3s\n"
+      "  --server PATH  the callbridge executable (default: ../callbridge/callbridge next to "
+      "this)\n"
+      "  --agent ID     the agent id callbridge asks for (default: bench, a tone agent with\n"
+      "                 pcm_16000 both ways that stamps its audio; any fake-elevenlabs id works)\n",
+      out);
+}
+
+std::size_t to_count(std::string_view text) {
+  std::size_t value = 0;
+  if (text.empty()) throw std::invalid_argument("empty number");
+  for (const char c : text) {
+    if (c < '0' || c > '9') throw std::invalid_argument(fmt::format("bad number '{}'", text));
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value;
+}
+
+std::string default_server_path() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "callbridge";
+  return (self.parent_path().parent_path() / "callbridge" / "callbridge").string();
+}
+
+// Throws std::invalid_argument on a bad command line; nullopt after --help.
+std::optional<options> parse_options(int argc, char** argv) {
+  options o;
+  o.server = default_server_path();
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") return std::nullopt;
+    if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", flag));
+    const std::string_view value = argv[++i];
+    if (flag == "--steps") {
+      const auto n = to_count(value);
+      if (n < 1 || n > std::size(step_ladder)) throw std::invalid_argument("--steps is 1-5");
+      o.steps.assign(std::begin(step_ladder), std::begin(step_ladder) + n);
+    } else if (flag == "--calls") {
+      o.steps.clear();
+      std::size_t start = 0;
+      while (start <= value.size()) {
+        const auto comma = std::min(value.find(',', start), value.size());
+        const auto n = to_count(value.substr(start, comma - start));
+        if (n < 1) throw std::invalid_argument("--calls needs counts of at least 1");
+        o.steps.push_back(n);
+        start = comma + 1;
+      }
+    } else if (flag == "--hold") {
+      const auto d = cs::parse_duration(value, 1s);
+      if (!d || *d < 3s) throw std::invalid_argument("--hold must be a duration of at least 3s");
+      o.hold = *d;
+    } else if (flag == "--server") {
+      o.server = value;
+    } else if (flag == "--agent") {
+      o.agent = value;
+    } else {
+      throw std::invalid_argument(fmt::format("unknown flag {}", flag));
+    }
+  }
+  return o;
+}
+
+// Sleeps in short slices; false as soon as the user interrupts or stop() holds.
+template <class Stop>
+bool sleep_until(steady::time_point deadline, Stop&& stop) {
+  while (steady::now() < deadline) {
+    if (interrupted || stop()) return false;
+    std::this_thread::sleep_for(std::min<steady::duration>(250ms, deadline - steady::now()));
+  }
+  return true;
+}
+
+struct step_result {
+  std::size_t calls = 0;
+  std::size_t up = 0;
+  cs::aggregate_report totals;
+  cs::duration_histogram uplink;
+  double cpu_percent = 0.0;
+  double peers_cpu_percent = 0.0;
+  double rss_mib = 0.0;
+  double kib_per_call = 0.0;
+  std::uint64_t failed = 0;
+  bool broke = false;
+};
+
+std::uint64_t failed_calls(const cs::aggregate_report& a) {
+  std::uint64_t failed = 0;
+  for (std::size_t e = 0; e < cs::call_end_count; ++e) {
+    const auto end = static_cast<cs::call_end>(e);
+    if (end != cs::call_end::none && end != cs::call_end::caller_hangup) failed += a.ends[e];
+  }
+  return failed;
+}
+
+cs::simulator_options simulator_options_for(std::size_t calls) {
+  cs::simulator_options o;
+  const auto cores = std::max(1U, std::thread::hardware_concurrency());
+  o.threads = std::clamp(static_cast<unsigned>((calls + 499) / 500), 1U, cores);
+  // callsim's advice: batching wake-ups pays from a few hundred calls up.
+  if (calls >= 200) o.min_wake_interval = 500us;
+  return o;
+}
+
+step_result run_step(std::size_t calls, const options& opt, std::uint16_t audiosocket_port,
+                     const fe::server& fake, cb::bench::child_process& server,
+                     std::int64_t idle_rss_kib) {
+  step_result r;
+  r.calls = calls;
+  const auto conversations_before = fake.counters().connections;
+  cs::simulator sim(simulator_options_for(calls));
+  sim.start();
+
+  std::vector<cs::call_handle> handles;
+  handles.reserve(calls);
+  for (std::size_t i = 0; i < calls; ++i) {
+    cs::call_spec spec;
+    spec.port = audiosocket_port;
+    // 16 kHz linear PCM both ways with a pcm_16000 agent: the bridge passes the audio bit-exact,
+    // so the stamps survive in both directions.
+    spec.frame_kind = cb::audiosocket::kind::slin_16k;
+    spec.source = cs::tone_source{300.0, -12.0};
+    spec.duration = opt.hold;
+    spec.start_delay = std::chrono::duration_cast<std::chrono::nanoseconds>(ramp) *
+                       static_cast<std::int64_t>(i) / static_cast<std::int64_t>(calls);
+    spec.stamp = true;
+    spec.max_logged_frames = 0;
+    auto handle = sim.start_call(std::move(spec));
+    if (!handle)
+      throw std::runtime_error(fmt::format("start_call: {}", cs::to_string(handle.error())));
+    handles.push_back(*handle);
+  }
+
+  const auto started = steady::now();
+  const auto failure_limit = static_cast<std::uint64_t>(broken_share * static_cast<double>(calls));
+  const auto broken = [&] { return failed_calls(sim.aggregate()) > failure_limit; };
+  const auto server_gone = [&] { return server.exit_status().has_value(); };
+  const auto stop = [&] { return server_gone() || broken(); };
+
+  // CPU over the stretch where every call is up: after the ramp, until the first calls end.
+  bool held = sleep_until(started + ramp + 500ms, stop);
+  const auto cpu_before = cb::bench::process_cpu_time(server.pid());
+  const auto peers_cpu_before = cb::bench::process_cpu_time(::getpid());
+  const auto wall_before = steady::now();
+  held = held && sleep_until(started + opt.hold - 250ms, stop);
+  const auto cpu_after = cb::bench::process_cpu_time(server.pid());
+  const auto peers_cpu_after = cb::bench::process_cpu_time(::getpid());
+  const auto wall_after = steady::now();
+  const auto rss = cb::bench::process_rss_kib(server.pid());
+
+  if (held) sleep_until(started + ramp + opt.hold + 15s, [&] { return sim.running() == 0; });
+  sim.stop();
+  r.broke = !held;
+
+  r.totals = sim.aggregate();
+  for (const auto h : handles) {
+    const auto report = sim.report(h);
+    if (report && report->connected_ns != 0) ++r.up;
+  }
+  r.failed = failed_calls(r.totals) + r.totals.ends[static_cast<std::size_t>(cs::call_end::none)];
+  r.broke = r.broke || r.failed > failure_limit;
+
+  const auto percent_of_wall = [&](std::optional<std::chrono::nanoseconds> before,
+                                   std::optional<std::chrono::nanoseconds> after) {
+    if (!before || !after || wall_after <= wall_before) return 0.0;
+    return 100.0 * std::chrono::duration<double>(*after - *before).count() /
+           std::chrono::duration<double>(wall_after - wall_before).count();
+  };
+  r.cpu_percent = percent_of_wall(cpu_before, cpu_after);
+  r.peers_cpu_percent = percent_of_wall(peers_cpu_before, peers_cpu_after);
+  if (rss) {
+    r.rss_mib = static_cast<double>(*rss) / 1024.0;
+    if (r.up > 0)
+      r.kib_per_call = static_cast<double>(*rss - idle_rss_kib) / static_cast<double>(r.up);
+  }
+
+  // Let the bridge close its agent sockets, so the records are complete and the next step starts
+  // from an idle server.
+  sleep_until(steady::now() + 10s, [&] { return fake.counters().active == 0; });
+  const auto records = fake.conversations();
+  for (std::size_t i = conversations_before; i < records.size(); ++i) {
+    for (const auto latency : records[i].user_audio.stamp_latencies)
+      r.uplink.record(latency.count());
+  }
+  return r;
+}
+
+double ms(std::int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
+
+void print_header() {
+  fmt::print(
+      "| calls | up | frames sent | frames recv | late | jitter p50/p99/max ms | uplink p50/p99 ms "
+      "| downlink p50/p99 ms | server CPU % | peers CPU % | RSS MiB | KiB/call | failed |\n"
+      "|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---|\n");
+  std::fflush(stdout);
+}
+
+void print_row(const step_result& r) {
+  const auto& t = r.totals;
+  const std::string uplink = r.uplink.count() == 0
+                                 ? "-"
+                                 : fmt::format("{:.2f} / {:.2f}", ms(r.uplink.percentile_ns(0.5)),
+                                               ms(r.uplink.percentile_ns(0.99)));
+  const std::string downlink =
+      t.downlink.count == 0 ? "-"
+                            : fmt::format("{:.2f} / {:.2f}", t.downlink.p50_ms, t.downlink.p99_ms);
+  fmt::print(
+      "| {} | {} | {} | {} | {} | {:.2f} / {:.2f} / {:.2f} | {} | {} | {:.1f} | {:.1f} | {:.1f} | "
+      "{:.0f} | "
+      "{}{} |\n",
+      r.calls, r.up, t.audio_frames_sent, t.audio_frames_received, t.late_frames,
+      t.deviation_p50_ms, t.deviation_p99_ms, t.deviation_max_ms, uplink, downlink, r.cpu_percent,
+      r.peers_cpu_percent, r.rss_mib, r.kib_per_call, r.failed, r.broke ? " broke" : "");
+  std::fflush(stdout);
+}
+
+// Why calls failed, and whether the simulator itself kept time: its figures are only as good as
+// its own sends.
+std::vector<std::string> notes_for(const step_result& r) {
+  std::vector<std::string> notes;
+  std::string ends;
+  for (std::size_t e = 0; e < cs::call_end_count; ++e) {
+    const auto end = static_cast<cs::call_end>(e);
+    if (end == cs::call_end::caller_hangup || r.totals.ends[e] == 0) continue;
+    ends += fmt::format("{}{} {}", ends.empty() ? "" : ", ", cs::to_string(end), r.totals.ends[e]);
+  }
+  if (!ends.empty()) notes.push_back(fmt::format("{} calls: ended otherwise: {}", r.calls, ends));
+  if (r.totals.late_sends > 0) {
+    notes.push_back(fmt::format("{} calls: the simulator sent {} frames late (worst {:.1f} ms)",
+                                r.calls, r.totals.late_sends, r.totals.max_send_lag_ms));
+  }
+  return notes;
+}
+
+fe::agent_profile bench_agent(const options& opt) {
+  // Greets for the whole call in 20 ms chunks at real time, stamped, so the downlink figure is
+  // the bridge's delay rather than a chunk's wait in the jitter buffer. No barge-in: the caller
+  // talks throughout.
+  const auto greeting_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opt.hold + 5s);
+  auto profile = fe::parse_agent_spec(fmt::format(
+      "bench=tone,in=pcm_16000,out=pcm_16000,ms={},chunk_ms=20,burst_ms=0,speed=1,stamp=1,"
+      "barge_in=0,public=1",
+      greeting_ms.count()));
+  if (!profile) throw std::runtime_error("bench agent: " + profile.error());
+  return *profile;
+}
+
+int run(const options& opt) {
+  fmt::print("machine: {}\n", cb::bench::machine_description());
+
+  fe::server fake;
+  fe::server_options fake_options;
+  fake_options.agents.push_back(bench_agent(opt));
+  const auto fake_port = fake.start(std::move(fake_options));
+  if (!fake_port) throw std::runtime_error("fake-elevenlabs: " + fake_port.error());
+
+  const auto audiosocket_port = cb::bench::free_loopback_port();
+  cb::bench::child_process server(
+      opt.server, {"--env-file="},
+      {{"ELEVENLABS_BASE_URL", fmt::format("http://127.0.0.1:{}", *fake_port)},
+       {"ELEVENLABS_AGENT_ID", opt.agent},
+       {"AUDIOSOCKET_HOST", "127.0.0.1"},
+       {"AUDIOSOCKET_PORT", std::to_string(audiosocket_port)},
+       {"AUDIOSOCKET_PORT_MIN", "0"},
+       {"API_PORT", "0"},
+       {"LOG_LEVEL", "warn"}});
+  const auto ready_by = steady::now() + 10s;
+  while (!cb::bench::accepts_connections(audiosocket_port)) {
+    if (const auto status = server.exit_status()) {
+      throw std::runtime_error(fmt::format("{} exited (status {}) before listening", opt.server,
+                                           WIFEXITED(*status) ? WEXITSTATUS(*status) : -1));
+    }
+    if (interrupted || steady::now() > ready_by) {
+      throw std::runtime_error("the server did not listen within 10 s");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  // The readiness probe was a connection too; let the server drop it before measuring idle.
+  std::this_thread::sleep_for(500ms);
+  const auto idle_rss = cb::bench::process_rss_kib(server.pid()).value_or(0);
+  // The server's cost with no calls (timers, the agent client's service loop), the floor under
+  // every step's CPU figure.
+  const auto idle_cpu_before = cb::bench::process_cpu_time(server.pid());
+  std::this_thread::sleep_for(1s);
+  const auto idle_cpu_after = cb::bench::process_cpu_time(server.pid());
+  const double idle_cpu_percent =
+      idle_cpu_before && idle_cpu_after
+          ? 100.0 * std::chrono::duration<double>(*idle_cpu_after - *idle_cpu_before).count()
+          : 0.0;
+  fmt::print(
+      "server: {} (pid {}), idle: RSS {:.1f} MiB, CPU {:.1f} %; agent {}; hold {:.0f} s per "
+      "step\n\n",
+      opt.server, server.pid(), static_cast<double>(idle_rss) / 1024.0, idle_cpu_percent, opt.agent,
+      std::chrono::duration<double>(opt.hold).count());
+
+  print_header();
+  std::vector<std::string> notes;
+  bool any_broke = false;
+  for (const auto calls : opt.steps) {
+    const auto r = run_step(calls, opt, audiosocket_port, fake, server, idle_rss);
+    print_row(r);
+    for (auto& n : notes_for(r))
+      notes.push_back(std::move(n));
+    if (server.exit_status()) {
+      notes.push_back("the server exited during the step");
+      any_broke = true;
+      break;
+    }
+    if (interrupted) break;
+    if (r.broke) {
+      any_broke = true;
+      break;
+    }
+  }
+  if (!notes.empty()) fmt::print("\n");
+  for (const auto& n : notes)
+    fmt::print("note: {}\n", n);
+  server.terminate();
+  fake.stop();
+  return any_broke || interrupted ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const auto opt = parse_options(argc, argv);
+    if (!opt) {
+      usage(stdout);
+      return 0;
+    }
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+    return run(*opt);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "bench_calls: {}\n", e.what());
+    usage(stderr);
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_calls: {}\n", e.what());
+    return 1;
+  }
+}
