@@ -12,6 +12,12 @@
 
 namespace cb {
 
+void tune_scheduler(caf::actor_system_config& config) {
+  config.set("work-stealing.moderate-poll-attempts", 5);
+  config.set("work-stealing.moderate-sleep-duration",
+             caf::timespan{std::chrono::microseconds(500)});
+}
+
 bridge::bridge(caf::actor_system& system, std::shared_ptr<const settings> config,
                ws_client_options ws_options)
     : system_(system),

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config caf_config;
   caf_config.load<caf::io::middleman>();
   caf_config.add_message_types<caf::id_block::callbridge>();
+  cb::tune_scheduler(caf_config);
   caf::actor_system system{caf_config};
   int exit_code = 0;
   {

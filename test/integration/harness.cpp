@@ -33,6 +33,7 @@ harness::harness(harness_options options) {
   caf_config = std::make_unique<caf::actor_system_config>();
   caf_config->load<caf::io::middleman>();
   caf_config->add_message_types<caf::id_block::callbridge>();
+  tune_scheduler(*caf_config);
   system = std::make_unique<caf::actor_system>(*caf_config);
   bridge_ = std::make_unique<bridge>(*system, config);
   const auto err = bridge_->start();
