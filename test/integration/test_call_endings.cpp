@@ -131,3 +131,26 @@ TEST_CASE("a malformed AudioSocket frame ends that call only") {
   }
   CHECK(healthy_heard);
 }
+
+TEST_CASE("stopping the bridge ends live calls cleanly on both sides") {
+  harness h;
+  auto spec = h.call(650.0, 10000ms);
+  spec.end = callsim::end_mode::after_duration;
+  auto handle = h.sim.start_call(spec);
+  REQUIRE(handle.has_value());
+  // Wait until the conversation is up, then stop the bridge as SIGTERM does.
+  REQUIRE(h.agent.wait_for(
+      [](const std::vector<fake::conversation_record>& xs) {
+        return !xs.empty() && xs[0].metadata_sent_at.has_value();
+      },
+      5s));
+  std::this_thread::sleep_for(300ms);
+  h.bridge_->stop();
+  const auto report = h.sim.wait(*handle, 5s);
+  REQUIRE(report.has_value());
+  CHECK(report->server_sent_hangup);
+  const auto conversations = cb::test::closed_conversations(h, 1);
+  REQUIRE(conversations.size() == 1);
+  REQUIRE(conversations[0].client_close.has_value());
+  CHECK(conversations[0].client_close->code == 1000);
+}
