@@ -13,6 +13,7 @@
 #include <system_error>
 #include <thread>
 
+#include "apps/callsim/spec_parse.hpp"
 #include "apps/fake_ami/fake_ami.hpp"
 
 namespace {
@@ -26,15 +27,11 @@ constexpr std::string_view usage = R"(usage: fake-ami --secret S [options]
   --verbose              also log connections and login results
 )";
 
+// Durations as callsim reads them ("500ms", "2s", "1.5s"; a bare number is in ms).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  long long value = 0;
-  const auto* last = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), last, value);
-  if (r.ec != std::errc{} || value < 0) return std::nullopt;
-  const std::string_view unit(r.ptr, static_cast<std::size_t>(last - r.ptr));
-  if (unit.empty() || unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "s") return std::chrono::milliseconds(value * 1000);
-  return std::nullopt;
+  const auto d = cb::callsim::parse_duration(text, std::chrono::milliseconds(1));
+  if (!d) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
 std::optional<int> parse_number(std::string_view text, int max) {

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "apps/callsim/spec_parse.hpp"
 #include "apps/fake_elevenlabs/fake_elevenlabs.hpp"
 #include "protocol/elevenlabs_audio_format.hpp"
 
@@ -46,15 +47,11 @@ scenarios: tone echo interrupt end_call client_tool error (error_1002 error_1008
            error_quota) stall slow_reader refuse transcript
 )";
 
+// Durations as callsim reads them ("500ms", "2s", "1.5s"; a bare number is in ms).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  long long value = 0;
-  const auto* last = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), last, value);
-  if (r.ec != std::errc{} || value < 0) return std::nullopt;
-  const std::string_view unit(r.ptr, static_cast<std::size_t>(last - r.ptr));
-  if (unit.empty() || unit == "ms") return std::chrono::milliseconds(value);
-  if (unit == "s") return std::chrono::milliseconds(value * 1000);
-  return std::nullopt;
+  const auto d = cb::callsim::parse_duration(text, std::chrono::milliseconds(1));
+  if (!d) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
 int fail(std::string_view message) {
