@@ -4,9 +4,11 @@
 //   call ── audiosocket_connection (io broker: parse and forward, write what it is given)
 //        ├─ transcoder            (caller rate <-> agent formats, speexdsp, G.711)
 //        ├─ elevenlabs_session    (agent WebSocket through the shared ws_client thread)
-//        └─ playout               (jitter buffer, one frame per 20 ms on absolute deadlines)
+//        ├─ playout               (jitter buffer, one frame per 20 ms on absolute deadlines)
+//        └─ ami_watcher           (the call's Asterisk channel: variables, hangup, transfer, DTMF)
 //
-// Long-lived services: call_registry (live and prepared calls), port_allocator (legacy pool).
+// Long-lived services: call_registry (live and prepared calls), port_allocator (legacy pool),
+// ami_client (the one AMI connection), call_store (records), control_api (HTTP/WS, dashboard).
 #pragma once
 
 #include <caf/io/broker.hpp>
@@ -19,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/ami_messages.hpp"
 #include "actors/call_context.hpp"
+#include "actors/store_records.hpp"
 #include "actors/types.hpp"
 
 namespace cb {
@@ -53,7 +57,36 @@ using elevenlabs_session_actor =
                      caf::reacts_to<atom::say, std::string, std::string>,
                      // tool_call_id, result, is_error: answers for tools the call actor handled
                      caf::reacts_to<atom::tool_result, std::string, std::string, bool>,
-                     caf::reacts_to<atom::timeout>>;
+                     caf::reacts_to<atom::timeout>,
+                     // the channel's variables for the initiation message (see ami_call_link)
+                     caf::reacts_to<ami_call_link>>;
+
+// What the AMI CLIENT tells an actor watching a call's channel.
+using ami_subscriber_actor =
+    caf::typed_actor<caf::reacts_to<ami_channel_linked>, caf::reacts_to<ami_channel_event>,
+                     caf::reacts_to<ami_channel_gone>>;
+
+// The AMI CLIENT owns the one manager connection: login, keepalive, reconnection with backoff,
+// resynchronisation, ActionID-correlated actions and per-call event fan-out.
+using ami_client_actor = caf::typed_actor<
+    // runs an action; errors: ami_disabled, ami_not_connected, ami_timeout, ami_action_failed,
+    // ami_bad_action
+    caf::replies_to<ami_request>::with<ami_result>,
+    // tell the subscriber about the channel carrying this call UUID (at once if already known)
+    // and its events until it is gone or unwatched
+    caf::reacts_to<atom::watch, std::string, ami_subscriber_actor>,
+    caf::reacts_to<atom::unwatch, std::string>, caf::replies_to<atom::status>::with<ami_status>>;
+
+// The AMI WATCHER links its call to the Asterisk channel and acts on that channel.
+using ami_watcher_actor = ami_subscriber_actor::extend<
+    // hang the channel up (cause 16): the call is ending from the bridge's side
+    caf::reacts_to<atom::hangup>,
+    // Redirect the channel; answers "context,exten,priority"
+    caf::replies_to<atom::transfer, transfer_request>::with<std::string>,
+    // PlayDTMF, digit by digit; answers the digits played
+    caf::replies_to<atom::dtmf, std::string>::with<std::string>,
+    // the channel was not linked in time: the call goes on without its variables
+    caf::reacts_to<atom::timeout>>;
 
 // The CALL supervises its tree and owns the call's lifecycle.
 using call_actor =
@@ -64,7 +97,19 @@ using call_actor =
                      caf::reacts_to<atom::ready, std::string, std::string, std::string>,
                      caf::reacts_to<atom::first_audio>, caf::reacts_to<atom::drained>,
                      caf::reacts_to<playout_report>, caf::reacts_to<uplink_report>,
-                     caf::replies_to<atom::stats>::with<call_summary>>;
+                     caf::replies_to<atom::stats>::with<call_summary>,
+                     caf::replies_to<atom::stats, atom::list>::with<call_detail>,
+                     // transfer the caller (operator or transfer_call tool)
+                     caf::replies_to<atom::transfer, transfer_request>::with<std::string>,
+                     // a supervisor's whisper: "user_message" or "contextual_update", text
+                     caf::reacts_to<atom::say, std::string, std::string>,
+                     // from the watcher: the channel and its variables (or that AMI cannot tell)
+                     caf::reacts_to<ami_call_link>,
+                     // from the session: a client tool the bridge carries out
+                     caf::reacts_to<client_tool_request>>;
+
+// Receives every call's events for the control API's streams.
+using call_update_sink_actor = caf::typed_actor<caf::reacts_to<call_update>>;
 
 // The CALL REGISTRY knows live calls and calls prepared for UUIDs not connected yet.
 using call_registry_actor = caf::typed_actor<
@@ -73,7 +118,29 @@ using call_registry_actor = caf::typed_actor<
     // context (legacy pool when want_pool_port) -> uuid + where Asterisk must connect
     caf::replies_to<atom::prepare, call_context, bool>::with<prepared_call>,
     caf::replies_to<atom::list>::with<std::vector<call_summary>>,
+    caf::replies_to<atom::list, std::string>::with<call_detail>,
+    // operator hang-up (unknown_call when no such live call)
+    caf::replies_to<atom::end, std::string>::with<bool>,
+    // a supervisor's message into the conversation: uuid, "user_message"|"contextual_update", text
+    caf::replies_to<atom::say, std::string, std::string, std::string>::with<bool>,
+    caf::replies_to<atom::transfer, std::string, transfer_request>::with<std::string>,
+    // an outbound AI call through AMI: answers once Asterisk queued the Originate
+    caf::replies_to<atom::originate, originate_request>::with<prepared_call>,
+    // hand a live Asterisk channel (by name) to the AI
+    caf::replies_to<atom::redirect, std::string, call_context>::with<prepared_call>,
+    // where every call publishes its events (the control API)
+    caf::reacts_to<atom::subscribe, call_update_sink_actor>,
     caf::reacts_to<atom::expire, std::string>>;
+
+// The CALL STORE writes records asynchronously (never on the audio path), queues them while the
+// database is away, spills them to a journal, and answers history queries.
+using call_store_actor = caf::typed_actor<
+    caf::reacts_to<store_record>, caf::replies_to<atom::history, history_query>::with<history_page>,
+    // one call by uuid or conversation id (unknown_call when absent)
+    caf::replies_to<atom::history, std::string>::with<call_history>,
+    // writes everything queued; answers the records still waiting (0 when all are stored)
+    caf::replies_to<atom::flush>::with<std::uint64_t>,
+    caf::replies_to<atom::status>::with<store_status>>;
 
 // The PORT ALLOCATOR leases legacy pool ports; a lease ends when its call ends, when the call
 // actor dies, or when Asterisk has not connected in time. A port never leaks.

@@ -36,7 +36,7 @@ std::optional<std::string> bridge::start() {
   ports_ =
       system_.spawn(port_allocator, pool ? cfg.audiosocket_port_min : std::uint16_t{0},
                     pool ? cfg.audiosocket_port_max : std::uint16_t{0}, cfg.prepared_call_timeout);
-  registry_ = system_.spawn(call_registry, config_, ws_, ports_);
+  registry_ = system_.spawn(call_registry, config_, ws_, ports_, call_services{});
   running_ = true;
 
   audiosocket::parser_options options;

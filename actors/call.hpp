@@ -11,10 +11,24 @@
 #include <string>
 
 #include "actors/actors.hpp"
+#include "actors/ami_messages.hpp"
 #include "actors/config.hpp"
 #include "actors/ws_client.hpp"
 
 namespace cb {
+
+// The services a call uses besides its own tree; any handle may be invalid (not configured).
+struct call_services {
+  ami_client_actor ami;
+  call_store_actor store;
+  call_update_sink_actor sink;
+};
+
+// A transfer_call tool waiting for the agent's last words to play out before the Redirect.
+struct pending_tool_transfer {
+  std::string tool_call_id;
+  transfer_request request;
+};
 
 struct call_state {
   call_state() = default;
@@ -25,7 +39,11 @@ struct call_state {
   transcoder_actor transcoder;
   elevenlabs_session_actor session;
   playout_actor playout;
+  ami_watcher_actor watcher;  // invalid without AMI
+  call_services services;
   call_summary summary;
+  std::optional<pending_tool_transfer> tool_transfer;
+  std::string dynamic_variables_json;
   std::chrono::steady_clock::time_point answered;
   std::optional<call_end> ending;  // the first reason recorded wins
   std::deque<call_event> events;   // recent transcript and tool events, bounded
@@ -37,6 +55,6 @@ call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
                                std::shared_ptr<const settings> config,
                                std::shared_ptr<ws_client> ws, std::string uuid,
                                call_context context, std::uint16_t listen_port,
-                               caf::actor connection);
+                               caf::actor connection, call_services services);
 
 }  // namespace cb

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "actors/messages.hpp"
 #include "protocol/elevenlabs_client_messages.hpp"
 
 namespace cb {
@@ -52,6 +54,35 @@ struct call_summary {
   std::uint64_t underruns = 0;
   double caller_level_dbfs = -120.0;
   double agent_level_dbfs = -120.0;
+  // From AMI, once the call's channel is known.
+  std::string channel;
+  std::string caller_id;
+  std::string called_number;
+  std::string transfer_target;  // context,exten,priority the caller was sent to
+};
+
+// One call in detail: its summary and its recent events (transcript turns, tool calls, DTMF).
+struct call_detail {
+  call_summary summary;
+  std::vector<call_event> events;
+};
+
+// Where transfer_call (or the API) sends a caller. Empty context/exten: the TRANSFER_* templates,
+// filled from `parameters` (the tool's parameters or the API body) and the channel's variables.
+struct transfer_request {
+  std::map<std::string, std::string> parameters;
+  std::string context;
+  std::string exten;
+  std::string priority;
+};
+
+// An outbound AI call placed through AMI Originate.
+struct originate_request {
+  std::string number;   // fills ORIGINATE_CHANNEL's {number}
+  std::string channel;  // an explicit channel; wins over number
+  std::string caller_id;
+  call_context context;  // agent, dynamic variables, overrides
+  bool want_pool_port = false;
 };
 
 }  // namespace cb
@@ -60,3 +91,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::call_context)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::prepared_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::call_summary)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<cb::call_summary>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::call_detail)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::transfer_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cb::originate_request)

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/actors.hpp"
+#include "actors/call.hpp"
 #include "actors/config.hpp"
 #include "actors/ws_client.hpp"
 
@@ -25,6 +26,7 @@ struct call_registry_state {
   std::shared_ptr<const settings> config;
   std::shared_ptr<ws_client> ws;
   port_allocator_actor ports;
+  call_services services;
   std::map<std::string, call_context> prepared;
   std::map<std::string, live_entry> live;
   std::map<caf::actor_addr, std::string> uuid_of;
@@ -36,7 +38,12 @@ struct call_registry_state {
 call_registry_actor::behavior_type call_registry(
     call_registry_actor::stateful_pointer<call_registry_state> self,
     std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
-    port_allocator_actor ports);
+    port_allocator_actor ports, call_services services);
+
+// The channel variables a dialplan needs to connect a prepared call: the UUID variable
+// (AMI_UUID_VARIABLE), AUDIOSOCKET_ADDRESS (host:port), AUDIOSOCKET_HOST and AUDIOSOCKET_PORT.
+std::vector<std::pair<std::string, std::string>> audiosocket_variables(const settings& config,
+                                                                       const prepared_call& call);
 
 // A random RFC 4122 version 4 UUID in text form.
 std::string random_uuid(std::mt19937_64& rng);

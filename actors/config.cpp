@@ -29,7 +29,8 @@ const char* to_string(dtmf_mode mode) noexcept {
 
 std::vector<std::string> settings::secrets() const {
   std::vector<std::string> out;
-  for (const auto* secret : {&elevenlabs_api_key, &api_token, &asterisk_pass}) {
+  for (const auto* secret :
+       {&elevenlabs_api_key, &api_token, &asterisk_pass, &db_password, &webhook_secret}) {
     if (!secret->empty()) out.push_back(*secret);
   }
   return out;
@@ -257,6 +258,70 @@ std::optional<std::string> apply_readable_file(std::string& out, std::string_vie
 
 constexpr std::int64_t max_timeout_ms = 3'600'000;
 
+std::optional<std::string> apply_count(std::uint64_t& out, std::string_view value,
+                                       std::uint64_t min_value, std::uint64_t max_value) {
+  const auto n = parse_unsigned(value);
+  if (!n || *n < min_value || *n > max_value) {
+    return fmt::format("expected a whole number {}-{}", min_value, max_value);
+  }
+  out = *n;
+  return std::nullopt;
+}
+
+bool is_channel_variable_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+  });
+}
+
+// "lead_id, FIRST_NAME=first_name" -> {{lead_id, lead_id}, {FIRST_NAME, first_name}}.
+std::optional<std::string> apply_variable_list(
+    std::vector<std::pair<std::string, std::string>>& out, std::string_view value) {
+  out.clear();
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    const auto item = trim(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    const auto channel_name = trim(item.substr(0, eq));
+    const auto dynamic_name =
+        eq == std::string_view::npos ? channel_name : trim(item.substr(eq + 1));
+    if (!is_channel_variable_name(channel_name) || !is_channel_variable_name(dynamic_name)) {
+      return std::string(
+          "expected NAME or NAME=dynamic_name items separated by commas (letters, digits, _ - .)");
+    }
+    out.emplace_back(channel_name, dynamic_name);
+  }
+  return std::nullopt;
+}
+
+// sqlite:PATH, or mysql://user@host[:port]/database (the password comes from DB_PASSWORD).
+std::optional<std::string> apply_db_url(std::string& out, std::string_view value) {
+  if (starts_with(value, "sqlite:")) {
+    if (value.size() == 7 || has_control_character(value)) {
+      return std::string("expected sqlite:PATH");
+    }
+    out = std::string(value);
+    return std::nullopt;
+  }
+  if (starts_with(value, "mysql://") || starts_with(value, "mariadb://")) {
+    const auto rest = value.substr(value.find("://") + 3);
+    const auto at = rest.find('@');
+    const auto slash = rest.find('/');
+    if (at == std::string_view::npos || slash == std::string_view::npos || at > slash ||
+        slash + 1 == rest.size() || !is_printable_word(rest)) {
+      return std::string("expected mysql://user@host[:port]/database");
+    }
+    if (rest.substr(0, at).find(':') != std::string_view::npos) {
+      return std::string("must not contain the password: set DB_PASSWORD or DB_PASSWORD_FILE");
+    }
+    out = std::string(value);
+    return std::nullopt;
+  }
+  return std::string("expected sqlite:PATH or mysql://user@host[:port]/database");
+}
+
 // Mutable settings in the order of the usage text. Port bindings, ENV_FILE and the *_FILE
 // variants of the secrets are handled apart from this table.
 const std::vector<setting_info>& setting_table() {
@@ -342,6 +407,19 @@ const std::vector<setting_info>& setting_table() {
       {"Control API", "API_TOKEN", "(not set)",
        "Bearer token the control API requires (secret). Not set: no authentication.",
        [](settings& s, std::string_view v) { return apply_secret(s.api_token, v); }, true},
+      {"Control API", "API_TLS_CERT", "(not set)",
+       "PEM certificate: with API_TLS_KEY the control API speaks HTTPS and WSS.",
+       [](settings& s, std::string_view v) { return apply_readable_file(s.api_tls_cert, v); }},
+      {"Control API", "API_TLS_KEY", "(not set)", "PEM private key of API_TLS_CERT.",
+       [](settings& s, std::string_view v) { return apply_readable_file(s.api_tls_key, v); }},
+      {"Control API", "API_MAX_BODY", "1048576",
+       "Largest HTTP body or WebSocket message the control API accepts, 1024-67108864 bytes.",
+       [](settings& s, std::string_view v) {
+         std::uint64_t bytes = 0;
+         auto problem = apply_count(bytes, v, 1024, 64U << 20U);
+         s.api_max_body = static_cast<std::size_t>(bytes);
+         return problem;
+       }},
       {"AMI", "ASTERISK_HOST", "(not set)",
        "Asterisk Manager Interface host. Not set: no AMI connection.",
        [](settings& s, std::string_view v) { return apply_host(s.asterisk_host, v); }},
@@ -351,6 +429,98 @@ const std::vector<setting_info>& setting_table() {
        [](settings& s, std::string_view v) { return apply_word(s.asterisk_user, v); }},
       {"AMI", "ASTERISK_PASS", "(not set)", "AMI password (secret).",
        [](settings& s, std::string_view v) { return apply_secret(s.asterisk_pass, v); }, true},
+      {"AMI", "ASTERISK_TLS", "false", "Connect to AMI over TLS (Asterisk's tlsbindport, 5039).",
+       [](settings& s, std::string_view v) { return apply_bool(s.asterisk_tls, v); }, false, true},
+      {"AMI", "ASTERISK_CA_FILE", "(system store)", "Extra PEM CA bundle trusted for AMI over TLS.",
+       [](settings& s, std::string_view v) { return apply_readable_file(s.asterisk_ca_file, v); }},
+      {"AMI", "AMI_PING_INTERVAL_MS", "20000", "Keep-alive Ping period, 100-3600000.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.ami_ping_interval, v, 100, max_timeout_ms);
+       }},
+      {"AMI", "AMI_RECONNECT_MIN_MS", "500",
+       "First reconnection delay; it doubles (with jitter) up to AMI_RECONNECT_MAX_MS, 10-3600000.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.ami_reconnect_min, v, 10, max_timeout_ms);
+       }},
+      {"AMI", "AMI_RECONNECT_MAX_MS", "30000", "Longest reconnection delay, 10-3600000.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.ami_reconnect_max, v, 10, max_timeout_ms);
+       }},
+      {"AMI", "AMI_ACTION_TIMEOUT_MS", "5000",
+       "How long an AMI action may wait for its answer, 10-3600000.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.ami_action_timeout, v, 10, max_timeout_ms);
+       }},
+      {"AMI", "AMI_UUID_VARIABLE", "CALL_UUID",
+       "Channel variable the dialplan stores the AudioSocket call UUID in.",
+       [](settings& s, std::string_view v) { return apply_word(s.ami_uuid_variable, v); }},
+      {"AMI", "AMI_CHANNEL_VARIABLES", "(none)",
+       "Channel variables read when a call starts and given to the agent as dynamic variables: "
+       "comma-separated NAME or NAME=dynamic_name (Vicidial: lead_id, first_name, campaign...).",
+       [](settings& s, std::string_view v) {
+         return apply_variable_list(s.ami_channel_variables, v);
+       }},
+      {"AMI", "AMI_VARIABLES_WAIT_MS", "1000",
+       "How long a call's conversation start waits for AMI to link its channel and read its "
+       "variables, 0-10000; the agent's WebSocket connects meanwhile.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.ami_variables_wait, v, 0, 10000);
+       }},
+      {"AMI", "AMI_CALLER_ID_VARIABLE", "caller_id",
+       "Dynamic variable that carries the channel's caller id number.",
+       [](settings& s, std::string_view v) { return apply_word(s.ami_caller_id_variable, v); }},
+      {"AMI", "AMI_CALLED_NUMBER_VARIABLE", "called_number",
+       "Dynamic variable that carries the number the caller dialled.",
+       [](settings& s, std::string_view v) { return apply_word(s.ami_called_number_variable, v); }},
+      {"AMI", "TRANSFER_CONTEXT", "from-internal",
+       "Dialplan context transfer_call redirects the caller to; {name} placeholders are filled "
+       "from the tool's parameters and the channel's variables.",
+       [](settings& s, std::string_view v) { return apply_word(s.transfer_context, v); }},
+      {"AMI", "TRANSFER_EXTEN", "{destination}", "Extension template of transfers.",
+       [](settings& s, std::string_view v) { return apply_word(s.transfer_exten, v); }},
+      {"AMI", "TRANSFER_PRIORITY", "1", "Priority (number or label) of transfers.",
+       [](settings& s, std::string_view v) { return apply_word(s.transfer_priority, v); }},
+      {"AMI", "ORIGINATE_CHANNEL", "Local/{number}@from-internal",
+       "Channel template of outbound AI calls; {number} is the number to call.",
+       [](settings& s, std::string_view v) { return apply_word(s.originate_channel, v); }},
+      {"AMI", "AI_CONTEXT", "callbridge-ai",
+       "Dialplan context that runs AudioSocket(${CALL_UUID},${AUDIOSOCKET_ADDRESS}) for calls the "
+       "bridge originates or pulls in.",
+       [](settings& s, std::string_view v) { return apply_word(s.ai_context, v); }},
+      {"AMI", "AI_EXTEN", "s", "Extension in AI_CONTEXT.",
+       [](settings& s, std::string_view v) { return apply_word(s.ai_exten, v); }},
+      {"AMI", "ORIGINATE_CALLER_ID", "(not set)", "Caller id of outbound AI calls.",
+       [](settings& s, std::string_view v) { return apply_secret(s.originate_caller_id, v); }},
+      {"AMI", "ORIGINATE_TIMEOUT_MS", "30000", "Ring time of outbound AI calls, 1000-600000.",
+       [](settings& s, std::string_view v) {
+         return apply_duration(s.originate_timeout, v, 1000, 600000);
+       }},
+      {"Tools", "TOOL_END_CALL", "end_call", "Client tool name that ends the call.",
+       [](settings& s, std::string_view v) { return apply_word(s.tool_end_call, v); }},
+      {"Tools", "TOOL_TRANSFER_CALL", "transfer_call",
+       "Client tool name that transfers the caller (AMI Redirect).",
+       [](settings& s, std::string_view v) { return apply_word(s.tool_transfer_call, v); }},
+      {"Tools", "TOOL_SEND_DTMF", "send_dtmf", "Client tool name that plays DTMF digits.",
+       [](settings& s, std::string_view v) { return apply_word(s.tool_send_dtmf, v); }},
+      {"Call store", "DB_URL", "sqlite:callbridge.db",
+       "Where call records go: sqlite:PATH, or mysql://user@host[:port]/database.",
+       [](settings& s, std::string_view v) { return apply_db_url(s.db_url, v); }},
+      {"Call store", "DB_PASSWORD", "(not set)", "Database password for mysql:// (secret).",
+       [](settings& s, std::string_view v) { return apply_secret(s.db_password, v); }, true},
+      {"Call store", "STORE_JOURNAL", "callbridge-journal.log",
+       "File that holds records while the database is unreachable; replayed when it is back.",
+       [](settings& s, std::string_view v) { return apply_secret(s.store_journal, v); }},
+      {"Call store", "STORE_RETENTION_DAYS", "0",
+       "Records older than this many days are deleted; 0 keeps them forever.",
+       [](settings& s, std::string_view v) {
+         std::uint64_t days = 0;
+         auto problem = apply_count(days, v, 0, 36500);
+         s.store_retention_days = static_cast<std::uint32_t>(days);
+         return problem;
+       }},
+      {"Call store", "ELEVENLABS_WEBHOOK_SECRET", "(not set)",
+       "HMAC secret of ElevenLabs' post-call webhooks (secret). Not set: webhooks are refused.",
+       [](settings& s, std::string_view v) { return apply_secret(s.webhook_secret, v); }, true},
       {"Logging", "LOG_LEVEL", "info", "Lowest level logged: trace, debug, info, warn or error.",
        [](settings& s, std::string_view v) -> std::optional<std::string> {
          const auto level = parse_log_level(v);
@@ -660,6 +830,23 @@ std::optional<config_error> check_ports(const settings& s) {
   return std::nullopt;
 }
 
+// Settings that only make sense together.
+std::optional<config_error> check_pairs(const settings& s) {
+  if (s.ami_reconnect_min > s.ami_reconnect_max) {
+    return config_error{"AMI_RECONNECT_MIN_MS",
+                        fmt::format("is {}, must be <= AMI_RECONNECT_MAX_MS ({})",
+                                    s.ami_reconnect_min.count(), s.ami_reconnect_max.count())};
+  }
+  if (s.api_tls_cert.empty() != s.api_tls_key.empty()) {
+    return config_error{s.api_tls_cert.empty() ? "API_TLS_CERT" : "API_TLS_KEY",
+                        "API_TLS_CERT and API_TLS_KEY go together"};
+  }
+  if (!s.asterisk_host.empty() && s.asterisk_user.empty()) {
+    return config_error{"ASTERISK_USER", "is needed when ASTERISK_HOST is set"};
+  }
+  return std::nullopt;
+}
+
 std::string advertised_host(const settings& s) {
   if (!s.audiosocket_advertise_host.empty()) return s.audiosocket_advertise_host;
   if (s.audiosocket_host.empty() || s.audiosocket_host == "0.0.0.0" || s.audiosocket_host == "::") {
@@ -827,6 +1014,7 @@ expected<settings, config_error> load_settings(
     }
   }
   if (auto error = check_ports(out)) return unexpected{std::move(*error)};
+  if (auto error = check_pairs(out)) return unexpected{std::move(*error)};
   if (auto error = apply_bindings(layers, out)) return unexpected{std::move(*error)};
   out.audiosocket_advertise_host = advertised_host(out);
   return out;
@@ -896,7 +1084,9 @@ std::string usage() {
     }
   }
   out.append(
-      "\nSecrets (ELEVENLABS_API_KEY, API_TOKEN, ASTERISK_PASS) never appear in logs or errors.\n");
+      "\nSecrets (ELEVENLABS_API_KEY, API_TOKEN, ASTERISK_PASS, DB_PASSWORD, "
+      "ELEVENLABS_WEBHOOK_SECRET) never\nappear in logs or errors. Each may also come from a file: "
+      "KEY_FILE=/path.\n");
   return out;
 }
 
@@ -940,16 +1130,24 @@ std::string describe(const settings& config) {
   if (config.api_port == 0) {
     fmt::format_to(add, "  Control API: off\n");
   } else {
-    fmt::format_to(add, "  Control API: {}:{}, token {}\n", config.api_bind, config.api_port,
+    fmt::format_to(add, "  Control API: {}://{}:{}, token {}\n",
+                   config.api_tls_cert.empty() ? "http" : "https", config.api_bind, config.api_port,
                    secret_state(config.api_token));
   }
   if (config.asterisk_host.empty()) {
     fmt::format_to(add, "  AMI:         off\n");
   } else {
-    fmt::format_to(add, "  AMI:         {}:{}, user {}, password {}\n", config.asterisk_host,
-                   config.asterisk_port, or_none(config.asterisk_user),
-                   secret_state(config.asterisk_pass));
+    fmt::format_to(add, "  AMI:         {}:{}{}, user {}, password {}, UUID variable {}\n",
+                   config.asterisk_host, config.asterisk_port, config.asterisk_tls ? " (TLS)" : "",
+                   or_none(config.asterisk_user), secret_state(config.asterisk_pass),
+                   config.ami_uuid_variable);
   }
+  fmt::format_to(
+      add, "  Call store:  {}, password {}, journal {}, retention {}, webhook secret {}\n",
+      config.db_url, secret_state(config.db_password), config.store_journal,
+      config.store_retention_days == 0 ? std::string("forever")
+                                       : fmt::format("{} days", config.store_retention_days),
+      secret_state(config.webhook_secret));
   fmt::format_to(add, "  Logging:     {}, {}\n", to_string(config.level), to_string(config.format));
   fmt::format_to(add, "  Env file:    {}", or_none(config.env_file));
   return out;

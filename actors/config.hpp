@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "actors/log.hpp"
@@ -69,12 +70,53 @@ struct settings {
   std::string api_bind = "0.0.0.0";
   std::uint16_t api_port = 58080;  // 0: no control API
   std::string api_token;           // secret
+  std::string api_tls_cert;        // PEM paths; both set: the API speaks HTTPS and WSS
+  std::string api_tls_key;
+  std::size_t api_max_body = 1U << 20U;  // bytes of an HTTP body or a WebSocket message
 
   // AMI (Asterisk Manager Interface); an empty host: no AMI connection
   std::string asterisk_host;
   std::uint16_t asterisk_port = 5038;
   std::string asterisk_user;
   std::string asterisk_pass;  // secret
+  bool asterisk_tls = false;
+  std::string asterisk_ca_file;  // extra CA bundle for AMI over TLS; empty: the system store
+  std::chrono::milliseconds ami_ping_interval{20000};
+  std::chrono::milliseconds ami_reconnect_min{500};  // backoff doubles up to max, with jitter
+  std::chrono::milliseconds ami_reconnect_max{30000};
+  std::chrono::milliseconds ami_action_timeout{5000};
+  // The channel variable the dialplan stores the AudioSocket UUID in (links call and channel).
+  std::string ami_uuid_variable = "CALL_UUID";
+  // Channel variables read at call start and passed to the agent as dynamic variables:
+  // "ASTERISK_NAME=dynamic_name" pairs (or a bare name, used as both).
+  std::vector<std::pair<std::string, std::string>> ami_channel_variables;
+  // How long a call's agent waits for its channel's variables before starting without them.
+  std::chrono::milliseconds ami_variables_wait{1000};
+  std::string ami_caller_id_variable = "caller_id";          // dynamic variable; empty: not sent
+  std::string ami_called_number_variable = "called_number";  // dynamic variable; empty: not sent
+  // Where transfer_call sends the caller: templates filled from the tool's parameters and the
+  // channel's variables, {name} placeholders.
+  std::string transfer_context = "from-internal";
+  std::string transfer_exten = "{destination}";
+  std::string transfer_priority = "1";
+  // Calls the bridge places or pulls in: the dialplan context that runs
+  // AudioSocket(${CALL_UUID},${AUDIOSOCKET_ADDRESS}).
+  std::string originate_channel = "Local/{number}@from-internal";  // {number} is the callee
+  std::string ai_context = "callbridge-ai";
+  std::string ai_exten = "s";
+  std::string originate_caller_id;
+  std::chrono::milliseconds originate_timeout{30000};
+  // Client tools the bridge answers itself.
+  std::string tool_end_call = "end_call";
+  std::string tool_transfer_call = "transfer_call";
+  std::string tool_send_dtmf = "send_dtmf";
+
+  // Call store
+  std::string db_url = "sqlite:callbridge.db";           // sqlite:PATH or mysql://user@host:port/db
+  std::string db_password;                               // secret, for mysql://
+  std::string store_journal = "callbridge-journal.log";  // records waiting for the database
+  std::uint32_t store_retention_days = 0;                // 0: keep forever
+  std::string webhook_secret;  // secret: ElevenLabs post-call webhook HMAC key; empty: refused
 
   // Logging
   log_level level = log_level::info;

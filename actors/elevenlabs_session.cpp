@@ -108,7 +108,15 @@ void on_event(session_ptr self, elevenlabs::server_event& event) {
                           tool->event_id});
     client_tool_result result;
     result.tool_call_id = tool->tool_call_id;
-    if (tool->tool_name == "end_call") {
+    const auto& cfg = *st.config;
+    if (tool->tool_name == cfg.tool_transfer_call || tool->tool_name == cfg.tool_send_dtmf) {
+      // Carried out over AMI by the call; it answers with atom::tool_result.
+      self->send(st.call, client_tool_request{tool->tool_call_id, tool->tool_name,
+                                              tool->parameters.text(), tool->event_id});
+      return;
+    }
+    const bool ends_call = tool->tool_name == cfg.tool_end_call;
+    if (ends_call) {
       result.result = "The call will end after the current message.";
       result.is_error = false;
     } else {
@@ -118,7 +126,8 @@ void on_event(session_ptr self, elevenlabs::server_event& event) {
     st.tx.clear();
     serialize(result, st.tx);
     send_json(self);
-    if (tool->tool_name == "end_call") {
+    self->send(st.call, call_event{"client_tool_result", result.result, tool->event_id});
+    if (ends_call) {
       self->send(st.call, call_end{end_reason::agent_ended, "agent called the end_call tool"});
     }
   } else if (auto* response = std::get_if<agent_tool_response_event>(&event)) {
@@ -150,8 +159,10 @@ std::string signed_url_endpoint(const settings& config, const std::string& agent
 elevenlabs_session_actor::behavior_type elevenlabs_session(
     elevenlabs_session_actor::stateful_pointer<elevenlabs_session_state> self,
     std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws, std::string call_id,
-    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout) {
+    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout,
+    bool await_channel_link) {
   auto& st = self->state;
+  st.awaiting_link = await_channel_link;
   st.config = std::move(config);
   st.ws = std::move(ws);
   st.call_id = std::move(call_id);
@@ -204,7 +215,24 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         auto& s = self->state;
         if (opened.conn != s.conn || s.current != phase::connecting) return;
         s.current = phase::awaiting_metadata;
+        if (s.awaiting_link) {
+          s.initiation_held = true;
+          return;
+        }
         send_initiation(self);
+      },
+      [self](ami_call_link& link) {
+        auto& s = self->state;
+        if (!s.awaiting_link) return;
+        s.awaiting_link = false;
+        // What the API or a port binding gave wins over what the channel says.
+        for (auto& [name, value] : link.variables) {
+          s.context.dynamic_variables.emplace(name, std::move(value));
+        }
+        if (s.initiation_held && s.current == phase::awaiting_metadata) {
+          s.initiation_held = false;
+          send_initiation(self);
+        }
       },
       [self](ws_text& message) {
         auto& s = self->state;

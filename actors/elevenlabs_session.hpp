@@ -41,6 +41,9 @@ struct elevenlabs_session_state {
   std::string tx;          // reused serialization buffer
   elevenlabs::server_event event;
   std::uint64_t stale_chunks = 0;
+  // AMI may still add the channel's variables: the initiation message waits for ami_call_link.
+  bool awaiting_link = false;
+  bool initiation_held = false;
 
   static inline const char* name = "elevenlabs_session";
 };
@@ -48,7 +51,8 @@ struct elevenlabs_session_state {
 elevenlabs_session_actor::behavior_type elevenlabs_session(
     elevenlabs_session_actor::stateful_pointer<elevenlabs_session_state> self,
     std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws, std::string call_id,
-    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout);
+    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout,
+    bool await_channel_link);
 
 // The agent WebSocket URL for a public agent, from the configured REST base URL.
 std::string agent_websocket_url(const settings& config, const std::string& agent_id);

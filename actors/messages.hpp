@@ -70,6 +70,22 @@ struct call_event {
   std::int64_t event_id = 0;
 };
 
+// A client tool the bridge carries out for the agent (transfer_call, send_dtmf): the session hands
+// it to its call, which answers with atom::tool_result.
+struct client_tool_request {
+  std::string tool_call_id;
+  std::string name;
+  std::string parameters_json;
+  std::int64_t event_id = 0;
+};
+
+// A call's event as published to the control API's streams and the call store.
+struct call_update {
+  std::string uuid;
+  call_event event;
+  std::int64_t unix_ms = 0;
+};
+
 // Sampled downlink figures the playout reports to its call about once a second.
 struct playout_report {
   std::uint64_t frames_out = 0;
@@ -128,6 +144,15 @@ typename Inspector::result_type inspect(Inspector& f, uplink_report& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_event& x) {
   return f(caf::meta::type_name("call_event"), x.kind, x.text, x.event_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_tool_request& x) {
+  return f(caf::meta::type_name("client_tool_request"), x.tool_call_id, x.name, x.parameters_json,
+           x.event_id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_update& x) {
+  return f(caf::meta::type_name("call_update"), x.uuid, x.event, x.unix_ms);
 }
 
 }  // namespace cb

@@ -3,6 +3,7 @@
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
 
+#include "actors/ami_messages.hpp"
 #include "actors/call_context.hpp"
 
 namespace cb {
@@ -23,6 +24,20 @@ const char* to_string(bridge_errc e) {
       return "malformed AudioSocket frame";
     case bridge_errc::no_call_id:
       return "first AudioSocket frame was not the call id";
+    case bridge_errc::ami_disabled:
+      return "AMI is disabled (no ASTERISK_HOST)";
+    case bridge_errc::ami_not_connected:
+      return "AMI is not connected";
+    case bridge_errc::ami_timeout:
+      return "AMI action timed out";
+    case bridge_errc::ami_action_failed:
+      return "AMI action failed";
+    case bridge_errc::ami_bad_action:
+      return "AMI action refused";
+    case bridge_errc::no_channel:
+      return "the call's Asterisk channel is not known";
+    case bridge_errc::bad_request:
+      return "bad request";
   }
   return "unknown error";
 }
@@ -76,6 +91,22 @@ const char* to_string(context_source s) {
       return "port binding";
     case context_source::default_agent:
       return "default agent";
+  }
+  return "unknown";
+}
+
+const char* to_string(ami_link_state s) {
+  switch (s) {
+    case ami_link_state::disabled:
+      return "disabled";
+    case ami_link_state::connecting:
+      return "connecting";
+    case ami_link_state::connected:
+      return "connected";
+    case ami_link_state::auth_failed:
+      return "auth_failed";
+    case ami_link_state::disconnected:
+      return "disconnected";
   }
   return "unknown";
 }

@@ -21,6 +21,8 @@ CAF_ADD_TYPE_ID(callbridge, (cb::playout_chunk))
 CAF_ADD_TYPE_ID(callbridge, (cb::audiosocket_frame_out))
 CAF_ADD_TYPE_ID(callbridge, (cb::call_end))
 CAF_ADD_TYPE_ID(callbridge, (cb::call_event))
+CAF_ADD_TYPE_ID(callbridge, (cb::call_update))
+CAF_ADD_TYPE_ID(callbridge, (cb::client_tool_request))
 CAF_ADD_TYPE_ID(callbridge, (cb::playout_report))
 CAF_ADD_TYPE_ID(callbridge, (cb::uplink_report))
 CAF_ADD_TYPE_ID(callbridge, (cb::ws_opened))
@@ -52,6 +54,16 @@ CAF_ADD_ATOM(callbridge, cb::atom, first_audio, "firstaudio")
 CAF_ADD_ATOM(callbridge, cb::atom, stats, "stats")
 CAF_ADD_ATOM(callbridge, cb::atom, timeout, "timeout")
 CAF_ADD_ATOM(callbridge, cb::atom, tool_result, "toolresult")
+CAF_ADD_ATOM(callbridge, cb::atom, watch, "watch")
+CAF_ADD_ATOM(callbridge, cb::atom, unwatch, "unwatch")
+CAF_ADD_ATOM(callbridge, cb::atom, transfer, "transfer")
+CAF_ADD_ATOM(callbridge, cb::atom, originate, "originate")
+CAF_ADD_ATOM(callbridge, cb::atom, redirect, "redirect")
+CAF_ADD_ATOM(callbridge, cb::atom, subscribe, "subscribe")
+CAF_ADD_ATOM(callbridge, cb::atom, history, "history")
+CAF_ADD_ATOM(callbridge, cb::atom, status, "status")
+CAF_ADD_ATOM(callbridge, cb::atom, linked, "linked")
+CAF_ADD_ATOM(callbridge, cb::atom, publish, "publish")
 
 CAF_END_TYPE_ID_BLOCK(callbridge)
 
@@ -64,8 +76,15 @@ enum class bridge_errc : std::uint8_t {
   duplicate_call,
   unknown_call,
   shutting_down,
-  malformed_frame,  // the AudioSocket peer broke the framing
-  no_call_id,       // the first frame was not the call's UUID
+  malformed_frame,    // the AudioSocket peer broke the framing
+  no_call_id,         // the first frame was not the call's UUID
+  ami_disabled,       // no ASTERISK_HOST configured
+  ami_not_connected,  // the AMI link is down (reconnecting)
+  ami_timeout,        // no answer to an action within its timeout
+  ami_action_failed,  // Asterisk answered Response: Error (the detail is its Message)
+  ami_bad_action,     // the action could not be built (a value would inject a header)
+  no_channel,         // the call's Asterisk channel is not known (yet)
+  bad_request,        // a request's parameters are missing or malformed
 };
 
 const char* to_string(bridge_errc e);

@@ -290,6 +290,16 @@ void serialize(const conversation_initiation_client_data& message, std::string& 
   w.end_object();
 }
 
+void serialize(const dynamic_variable_map& variables, std::string& out) {
+  json_writer w(out);
+  w.begin_object();
+  for (const auto& [name, value] : variables) {
+    w.key(name);
+    write_dynamic_variable(w, value);
+  }
+  w.end_object();
+}
+
 void serialize(const user_audio_chunk& message, std::string& out) {
   append_user_audio_chunk(out, message.audio.data(), message.audio.size());
 }

@@ -258,6 +258,8 @@ void append_user_audio_chunk(std::string& out, const std::uint8_t* audio, std::s
 
 // Each appends the message's compact JSON to out.
 void serialize(const conversation_initiation_client_data& message, std::string& out);
+// A dynamic_variables object on its own (call records keep it).
+void serialize(const dynamic_variable_map& variables, std::string& out);
 void serialize(const user_audio_chunk& message, std::string& out);
 void serialize(const pong& message, std::string& out);
 void serialize(const user_message& message, std::string& out);

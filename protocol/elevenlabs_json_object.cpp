@@ -22,4 +22,18 @@ std::optional<json_scalar> json_object::scalar(std::string_view key) const {
   return detail::to_scalar(member->value);
 }
 
+std::map<std::string, json_scalar> json_object::scalars() const {
+  std::map<std::string, json_scalar> out;
+  std::string buffer = detail::padded_copy(text_);
+  detail::parsed_document document;
+  if (document.parse_object_in_place(buffer)) return out;
+  for (const auto& member : document.root().GetObject()) {
+    auto value = detail::to_scalar(member.value);
+    if (!value) continue;
+    out.emplace(std::string(member.name.GetString(), member.name.GetStringLength()),
+                std::move(*value));
+  }
+  return out;
+}
+
 }  // namespace cb::elevenlabs

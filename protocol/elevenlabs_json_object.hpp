@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ class json_object {
   // absent, null, an object or an array. Parses text() on each call: meant for the occasional
   // tool call, not the audio path.
   [[nodiscard]] std::optional<json_scalar> scalar(std::string_view key) const;
+  // Every top-level scalar member (the first of repeated keys); objects, arrays and nulls are left
+  // out. For tool parameters, like scalar().
+  [[nodiscard]] std::map<std::string, json_scalar> scalars() const;
 
   friend bool operator==(const json_object& a, const json_object& b) { return a.text_ == b.text_; }
   friend bool operator!=(const json_object& a, const json_object& b) { return !(a == b); }

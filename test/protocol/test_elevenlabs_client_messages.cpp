@@ -452,3 +452,14 @@ TEST_CASE("elevenlabs client: append_user_audio_chunk appends and reuses the buf
   el::serialize(el::user_audio_chunk{audio}, via_serialize);
   CHECK(via_serialize == first);
 }
+
+TEST_CASE("dynamic variables serialize on their own and read back", "[elevenlabs][client]") {
+  cb::elevenlabs::dynamic_variable_map variables{
+      {"lead_id", std::int64_t{42}}, {"name", std::string("Zoë \"Q\"")}, {"vip", true}};
+  std::string json;
+  cb::elevenlabs::serialize(variables, json);
+  CHECK(json == R"({"lead_id":42,"name":"Zoë \"Q\"","vip":true})");
+  auto back = cb::elevenlabs::parse_dynamic_variables(json);
+  REQUIRE(back);
+  CHECK(*back == variables);
+}

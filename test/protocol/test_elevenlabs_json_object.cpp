@@ -69,3 +69,18 @@ TEST_CASE("elevenlabs json_object reads top-level scalars by key", "[elevenlabs]
   CHECK_FALSE(o.scalar("").has_value());
   CHECK_FALSE(el::json_object{}.scalar("url").has_value());
 }
+
+TEST_CASE("json_object lists its top-level scalars, first of repeated keys, without containers",
+          "[elevenlabs][json_object]") {
+  auto object = cb::elevenlabs::json_object::parse(
+      R"({"destination":"sales","n":7,"x":1.5,"ok":true,"nested":{"a":1},"list":[1],"none":null,)"
+      R"("destination":"other"})");
+  REQUIRE(object);
+  const auto scalars = object->scalars();
+  CHECK(scalars.size() == 4);
+  CHECK(std::get<std::string>(scalars.at("destination")) == "sales");
+  CHECK(std::get<std::int64_t>(scalars.at("n")) == 7);
+  CHECK(std::get<double>(scalars.at("x")) == 1.5);
+  CHECK(std::get<bool>(scalars.at("ok")));
+  CHECK(cb::elevenlabs::json_object{}.scalars().empty());
+}
