@@ -15,7 +15,10 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 
 packages=(build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libcaf-dev libwebsockets-dev rapidjson-dev libfmt-dev catch2 libspeexdsp-dev libssl-dev
-  ca-certificates)
+  libsqlite3-dev libmariadb-dev ca-certificates)
+# The tests also run a real MariaDB server (started privately on loopback by the test fixture) and
+# the dashboard in headless Chromium (driven by playwright-core from npm, on the machine's Node 20).
+test_packages=(mariadb-server chromium)
 
 install_packages() {
   local missing=()
@@ -48,6 +51,14 @@ build_sanitized() {
   cmake --build "$build_root/asan" -j "$jobs"
 }
 
+install_browser_driver() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "setup.sh: the dashboard test needs Node.js 20+ and npm (node -v)" >&2
+    exit 1
+  fi
+  npm ci --prefix test/dashboard --no-audit --no-fund --loglevel=error
+}
+
 run_tests() {
   echo "==> tests (release build)"
   ctest --test-dir "$build_root/release" --output-on-failure -j "$jobs" -LE fuzz
@@ -58,10 +69,11 @@ run_tests() {
   ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" -L fuzz
 }
 
+[ "$mode" = test ] && packages+=("${test_packages[@]}")
 install_packages
 case "$mode" in
   build) build_release ;;
-  test) build_release; build_sanitized; run_tests ;;
+  test) install_browser_driver; build_release; build_sanitized; run_tests ;;
   demo)
     build_release
     exec "$build_root/release/apps/demo/callbridge-demo" "${@:2}"

@@ -68,6 +68,10 @@ using ami_subscriber_actor =
 
 // The AMI CLIENT owns the one manager connection: login, keepalive, reconnection with backoff,
 // resynchronisation, ActionID-correlated actions and per-call event fan-out.
+// Its internal messages (its connection thread's events and its timers; nobody else sends them)
+// are defined in actors/ami/ami_link.hpp and actors/ami/ami_client.hpp.
+struct ami_link_event;
+struct ami_client_timer;
 using ami_client_actor = caf::typed_actor<
     // runs an action; errors: ami_disabled, ami_not_connected, ami_timeout, ami_action_failed,
     // ami_bad_action
@@ -75,7 +79,8 @@ using ami_client_actor = caf::typed_actor<
     // tell the subscriber about the channel carrying this call UUID (at once if already known)
     // and its events until it is gone or unwatched
     caf::reacts_to<atom::watch, std::string, ami_subscriber_actor>,
-    caf::reacts_to<atom::unwatch, std::string>, caf::replies_to<atom::status>::with<ami_status>>;
+    caf::reacts_to<atom::unwatch, std::string>, caf::replies_to<atom::status>::with<ami_status>,
+    caf::reacts_to<ami_link_event>, caf::reacts_to<ami_client_timer>>;
 
 // The AMI WATCHER links its call to the Asterisk channel and acts on that channel.
 using ami_watcher_actor = ami_subscriber_actor::extend<
@@ -130,7 +135,8 @@ using call_registry_actor = caf::typed_actor<
     caf::replies_to<atom::redirect, std::string, call_context>::with<prepared_call>,
     // where every call publishes its events (the control API)
     caf::reacts_to<atom::subscribe, call_update_sink_actor>,
-    caf::reacts_to<atom::expire, std::string>>;
+    // the shared AudioSocket port as bound (it may be configured as 0: any free port)
+    caf::reacts_to<atom::connected, std::uint16_t>, caf::reacts_to<atom::expire, std::string>>;
 
 // The CALL STORE writes records asynchronously (never on the audio path), queues them while the
 // database is away, spills them to a journal, and answers history queries.

@@ -7,7 +7,7 @@ namespace cb {
 
 namespace {
 
-using watcher_ptr = ami_watcher_actor::stateful_pointer<ami_watcher_state>;
+using watcher_ptr = metrics::instrumented_pointer<ami_watcher_actor, ami_watcher_state>;
 constexpr const char* component = "ami_watcher";
 constexpr int normal_clearing = 16;
 
@@ -87,10 +87,10 @@ elevenlabs::dynamic_variable_map channel_identity_variables(const settings& conf
   return out;
 }
 
-ami_watcher_actor::behavior_type ami_watcher(
-    ami_watcher_actor::stateful_pointer<ami_watcher_state> self,
-    std::shared_ptr<const settings> config, std::string uuid, call_actor call,
-    ami_client_actor ami) {
+ami_watcher_actor::behavior_type ami_watcher(watcher_ptr self,
+                                             std::shared_ptr<const settings> config,
+                                             std::string uuid, call_actor call,
+                                             ami_client_actor ami) {
   auto& st = self->state;
   st.config = std::move(config);
   st.uuid = std::move(uuid);

@@ -12,6 +12,7 @@
 
 #include "actors/actors.hpp"
 #include "actors/config.hpp"
+#include "actors/metrics/actor_metrics.hpp"
 
 namespace cb {
 
@@ -31,7 +32,7 @@ struct ami_watcher_state {
 };
 
 ami_watcher_actor::behavior_type ami_watcher(
-    ami_watcher_actor::stateful_pointer<ami_watcher_state> self,
+    metrics::instrumented_pointer<ami_watcher_actor, ami_watcher_state> self,
     std::shared_ptr<const settings> config, std::string uuid, call_actor call,
     ami_client_actor ami);
 

@@ -166,8 +166,8 @@ caf::behavior audiosocket_connection(audiosocket_connection_broker* self,
   };
 }
 
-caf::behavior audiosocket_listener(caf::io::broker* self, std::string host, std::uint16_t port,
-                                   call_registry_actor registry,
+caf::behavior audiosocket_listener(audiosocket_listener_broker* self, std::string host,
+                                   std::uint16_t port, call_registry_actor registry,
                                    audiosocket::parser_options options, caf::actor ready_to) {
   auto bound = self->add_tcp_doorman(port, host.empty() ? nullptr : host.c_str(), true);
   if (!bound) {

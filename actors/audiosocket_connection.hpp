@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "actors/metrics/actor_metrics.hpp"
 #include "protocol/audiosocket.hpp"
 
 namespace cb {
@@ -34,17 +35,24 @@ struct audiosocket_connection_state {
 };
 
 using audiosocket_connection_broker =
-    caf::stateful_actor<audiosocket_connection_state, caf::io::broker>;
+    caf::stateful_actor<audiosocket_connection_state, metrics::instrumented_actor<caf::io::broker>>;
 
 caf::behavior audiosocket_connection(audiosocket_connection_broker* self,
                                      caf::io::connection_handle hdl, call_registry_actor registry,
                                      std::uint16_t listen_port,
                                      audiosocket::parser_options options);
 
+struct audiosocket_listener_state {
+  static inline const char* name = "audiosocket_listener";
+};
+
+using audiosocket_listener_broker =
+    caf::stateful_actor<audiosocket_listener_state, metrics::instrumented_actor<caf::io::broker>>;
+
 // ACCEPTOR for one listening port: forks an audiosocket_connection per accepted connection.
 // Spawned with spawn_broker; fails to start (quits with the error) when it cannot bind.
-caf::behavior audiosocket_listener(caf::io::broker* self, std::string host, std::uint16_t port,
-                                   call_registry_actor registry,
+caf::behavior audiosocket_listener(audiosocket_listener_broker* self, std::string host,
+                                   std::uint16_t port, call_registry_actor registry,
                                    audiosocket::parser_options options, caf::actor ready_to);
 
 }  // namespace cb

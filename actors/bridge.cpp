@@ -5,10 +5,15 @@
 
 #include <thread>
 
+#include "actors/ami/ami_client.hpp"
 #include "actors/audiosocket_connection.hpp"
 #include "actors/call_registry.hpp"
+#include "actors/control/control_api.hpp"
+#include "actors/control/dashboard/dashboard_assets.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics/exposition.hpp"
 #include "actors/port_allocator.hpp"
+#include "actors/store/call_store.hpp"
 
 namespace cb {
 
@@ -36,7 +41,9 @@ std::optional<std::string> bridge::start() {
   ports_ =
       system_.spawn(port_allocator, pool ? cfg.audiosocket_port_min : std::uint16_t{0},
                     pool ? cfg.audiosocket_port_max : std::uint16_t{0}, cfg.prepared_call_timeout);
-  registry_ = system_.spawn(call_registry, config_, ws_, ports_, call_services{});
+  ami_ = system_.spawn(ami_client, config_);
+  if (!cfg.db_url.empty()) store_ = spawn_call_store(system_, config_);
+  registry_ = system_.spawn(call_registry, config_, ws_, ports_, call_services{ami_, store_, {}});
   running_ = true;
 
   audiosocket::parser_options options;
@@ -63,6 +70,7 @@ std::optional<std::string> bridge::start() {
     }
     if (i == 0 && cfg.audiosocket_port_enabled) {
       shared_port_ = bound;
+      self->send(registry_, atom::connected_v, bound);
     } else {
       pool_ports_.push_back(bound);
     }
@@ -71,6 +79,29 @@ std::optional<std::string> bridge::start() {
             pool_ports_.empty()
                 ? std::string{}
                 : fmt::format(", pool {}-{}", pool_ports_.front(), pool_ports_.back()));
+  if (cfg.api_enabled) {
+    control_api_handles handles;
+    handles.registry = registry_;
+    if (pool) handles.ports = ports_;
+    if (!cfg.asterisk_host.empty()) handles.ami = ami_;
+    handles.store = store_;
+    handles.prometheus_text = [] { return metrics::render_prometheus(metrics::take_snapshot()); };
+    handles.metrics_snapshot = [] { return metrics::render_json(metrics::take_snapshot()); };
+    std::vector<std::uint16_t> listening = pool_ports_;
+    if (cfg.audiosocket_port_enabled) listening.insert(listening.begin(), shared_port_);
+    handles.audiosocket_ports = [listening] { return listening; };
+    handles.assets = dashboard_assets();
+    auto api = start_control_api(system_, config_, std::move(handles));
+    if (!api) {
+      stop();
+      return "cannot start the control API: " + api.error();
+    }
+    api_ = caf::actor_cast<caf::actor>(api->actor);
+    api_port_ = api->port;
+    self->send(registry_, atom::subscribe_v, caf::actor_cast<call_update_sink_actor>(api->actor));
+    log::info("bridge", "", "control API on {}://{}:{}", api->tls ? "https" : "http", cfg.api_bind,
+              api_port_);
+  }
   return std::nullopt;
 }
 
@@ -80,6 +111,10 @@ void bridge::stop(std::chrono::milliseconds grace) {
   for (auto& listener : listeners_)
     caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   listeners_.clear();
+  if (api_) {
+    caf::anon_send_exit(api_, caf::exit_reason::user_shutdown);
+    api_ = caf::actor{};
+  }
   {
     // Ask for the live calls first so we know when they are gone.
     caf::scoped_actor self{system_};
@@ -91,13 +126,25 @@ void bridge::stop(std::chrono::milliseconds grace) {
     if (!calls.empty()) {
       log::info("bridge", "", "ending {} live call(s)", calls.size());
       const auto deadline = std::chrono::steady_clock::now() + grace;
-      // Calls go down asynchronously; each one's tree is 4-5 actors.
+      // Calls go down asynchronously; each one's tree is 5 actors, 6 with an AMI watcher.
+      const std::size_t per_call = config_->asterisk_host.empty() ? 5 : 6;
       const auto before = system_.registry().running();
-      const auto expected_remaining = before > calls.size() * 5 ? before - calls.size() * 5 : 0;
+      const auto tree = calls.size() * per_call;
+      const auto expected_remaining = before > tree ? before - tree : 0;
       while (system_.registry().running() > expected_remaining &&
              std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
+    }
+    // Last: ending calls may still have hung their channels up through it and sent their records.
+    self->send_exit(ami_, caf::exit_reason::user_shutdown);
+    if (store_) {
+      // The store writes (or journals) what it holds before it goes.
+      self->monitor(store_);
+      self->send_exit(store_, caf::exit_reason::user_shutdown);
+      self->receive([](const caf::down_msg&) {},
+                    caf::after(std::chrono::seconds(10)) >>
+                        [] { log::warn("bridge", "", "the call store did not stop within 10 s"); });
     }
   }
   ws_->stop();

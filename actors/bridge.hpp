@@ -44,6 +44,12 @@ class bridge {
   [[nodiscard]] const std::vector<std::uint16_t>& pool_ports() const { return pool_ports_; }
   [[nodiscard]] call_registry_actor registry() const { return registry_; }
   [[nodiscard]] port_allocator_actor ports() const { return ports_; }
+  // Always valid: without ASTERISK_HOST it answers every request with ami_disabled.
+  [[nodiscard]] ami_client_actor ami() const { return ami_; }
+  // Invalid when DB_URL is none.
+  [[nodiscard]] call_store_actor store() const { return store_; }
+  // The control API's port as bound, 0 when it is off.
+  [[nodiscard]] std::uint16_t api_port() const { return api_port_; }
   [[nodiscard]] const settings& config() const { return *config_; }
 
  private:
@@ -51,8 +57,12 @@ class bridge {
   std::shared_ptr<const settings> config_;
   std::shared_ptr<ws_client> ws_;
   port_allocator_actor ports_;
+  ami_client_actor ami_;
+  call_store_actor store_;
   call_registry_actor registry_;
   std::vector<caf::actor> listeners_;
+  caf::actor api_;
+  std::uint16_t api_port_ = 0;
   std::uint16_t shared_port_ = 0;
   std::vector<std::uint16_t> pool_ports_;
   bool running_ = false;

@@ -3,6 +3,7 @@
 #include "actors/ami_watcher.hpp"
 #include "actors/elevenlabs_session.hpp"
 #include "actors/log.hpp"
+#include "actors/metrics/service_metrics.hpp"
 #include "actors/playout.hpp"
 #include "actors/transcoder.hpp"
 
@@ -12,7 +13,7 @@ namespace cb {
 
 namespace {
 
-using call_ptr = call_actor::stateful_pointer<call_state>;
+using call_ptr = metrics::instrumented_pointer<call_actor, call_state>;
 using std::chrono::steady_clock;
 constexpr const char* component = "call";
 constexpr std::size_t max_events = 500;
@@ -259,8 +260,13 @@ end_reason reason_from_connection_exit(const caf::error& reason, std::string& de
 
 }  // namespace
 
-call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
-                               std::shared_ptr<const settings> config,
+call_state::~call_state() {
+  if (!counted) return;
+  metrics::service_metrics::process().call_ended(
+      to_string(ending ? ending->reason : end_reason::bridge_error));
+}
+
+call_actor::behavior_type call(call_ptr self, std::shared_ptr<const settings> config,
                                std::shared_ptr<ws_client> ws, std::string uuid,
                                call_context context, std::uint16_t listen_port,
                                caf::actor connection, call_services services) {
@@ -271,6 +277,7 @@ call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
   st.context = context;
   st.connection = connection;
   st.answered = steady_clock::now();
+  st.metrics = metrics::call_metrics::open(uuid);
   st.summary.uuid = uuid;
   st.summary.agent_id = context.agent_id;
   st.summary.source = context.source;
@@ -310,18 +317,21 @@ call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
   });
   const auto me = caf::actor_cast<call_actor>(self);
   // Open the agent session first: time to first word starts now.
-  st.playout = self->spawn<caf::linked>(playout, connection, me, config->barge_in_fade,
+  st.playout = self->spawn<caf::linked>(playout, connection, me, st.metrics, config->barge_in_fade,
                                         config->jitter_buffer);
-  st.transcoder = self->spawn<caf::linked>(transcoder, me, st.playout, config->uplink_buffer);
+  st.transcoder =
+      self->spawn<caf::linked>(transcoder, me, st.metrics, st.playout, config->uplink_buffer);
   const bool with_ami = st.services.ami && !config->asterisk_host.empty();
   if (with_ami) {
     st.watcher = self->spawn<caf::linked>(ami_watcher, config, uuid, me, st.services.ami);
   }
   st.session = self->spawn<caf::linked>(elevenlabs_session, config, std::move(ws), uuid, context,
-                                        me, st.transcoder, st.playout, with_ami);
+                                        me, st.metrics, st.transcoder, st.playout, with_ami);
   self->send(st.transcoder, atom::attach_v, caf::actor_cast<caf::actor>(st.session));
   caf::anon_send(connection, atom::attach_v, caf::actor_cast<caf::actor>(self),
                  caf::actor_cast<caf::actor>(st.transcoder));
+  st.counted = true;
+  metrics::service_metrics::process().call_started();
   log::info(component, uuid, "call started: agent {} ({})", context.agent_id,
             to_string(context.source));
   elevenlabs::serialize(st.context.dynamic_variables, st.dynamic_variables_json);

@@ -13,6 +13,8 @@
 #include "actors/actors.hpp"
 #include "actors/ami_messages.hpp"
 #include "actors/config.hpp"
+#include "actors/metrics/actor_metrics.hpp"
+#include "actors/metrics/call_metrics.hpp"
 #include "actors/ws_client.hpp"
 
 namespace cb {
@@ -32,6 +34,12 @@ struct pending_tool_transfer {
 
 struct call_state {
   call_state() = default;
+  call_state(const call_state&) = delete;
+  call_state& operator=(const call_state&) = delete;
+  // Counts the call as ended, once: also when the actor dies without ending (an exception in a
+  // handler), then as a bridge error.
+  ~call_state();
+
   std::shared_ptr<const settings> config;
   std::string uuid;
   call_context context;
@@ -45,13 +53,15 @@ struct call_state {
   std::optional<pending_tool_transfer> tool_transfer;
   std::string dynamic_variables_json;
   std::chrono::steady_clock::time_point answered;
-  std::optional<call_end> ending;  // the first reason recorded wins
-  std::deque<call_event> events;   // recent transcript and tool events, bounded
+  std::optional<call_end> ending;                  // the first reason recorded wins
+  std::deque<call_event> events;                   // recent transcript and tool events, bounded
+  std::shared_ptr<metrics::call_metrics> metrics;  // shared with the children that record
+  bool counted = false;  // in the service metrics' live calls (the tree is up)
 
   static inline const char* name = "call";
 };
 
-call_actor::behavior_type call(call_actor::stateful_pointer<call_state> self,
+call_actor::behavior_type call(metrics::instrumented_pointer<call_actor, call_state> self,
                                std::shared_ptr<const settings> config,
                                std::shared_ptr<ws_client> ws, std::string uuid,
                                call_context context, std::uint16_t listen_port,

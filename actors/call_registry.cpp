@@ -11,7 +11,7 @@ namespace cb {
 
 namespace {
 
-using registry_ptr = call_registry_actor::stateful_pointer<call_registry_state>;
+using registry_ptr = metrics::instrumented_pointer<call_registry_actor, call_registry_state>;
 constexpr const char* component = "registry";
 
 call_context context_for(call_registry_state& st, const std::string& uuid, std::uint16_t port) {
@@ -72,7 +72,7 @@ void prepare(registry_ptr self, call_context context, bool want_pool_port, prepa
       return;
     }
     remember_prepared(self, uuid, std::move(context));
-    done(prepared_call{uuid, host, s.config->audiosocket_port});
+    done(prepared_call{uuid, host, s.shared_port});
     return;
   }
   self->request(s.ports, std::chrono::seconds(5), atom::allocate_v, uuid)
@@ -261,13 +261,15 @@ std::string random_uuid(std::mt19937_64& rng) {
   return audiosocket::format_uuid(bytes);
 }
 
-call_registry_actor::behavior_type call_registry(
-    call_registry_actor::stateful_pointer<call_registry_state> self,
-    std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
-    port_allocator_actor ports, call_services services) {
+call_registry_actor::behavior_type call_registry(registry_ptr self,
+                                                 std::shared_ptr<const settings> config,
+                                                 std::shared_ptr<ws_client> ws,
+                                                 port_allocator_actor ports,
+                                                 call_services services) {
   auto& st = self->state;
   st.services = std::move(services);
   st.config = std::move(config);
+  st.shared_port = st.config->audiosocket_port;
   st.ws = std::move(ws);
   st.ports = std::move(ports);
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -393,6 +395,7 @@ call_registry_actor::behavior_type call_registry(
         redirect_into_ai(self, channel, std::move(context), promise);
         return promise;
       },
+      [self](atom::connected, std::uint16_t port) { self->state.shared_port = port; },
       [self](atom::subscribe, call_update_sink_actor& sink) {
         self->state.services.sink = std::move(sink);
       },

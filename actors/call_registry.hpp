@@ -12,6 +12,7 @@
 #include "actors/actors.hpp"
 #include "actors/call.hpp"
 #include "actors/config.hpp"
+#include "actors/metrics/actor_metrics.hpp"
 #include "actors/ws_client.hpp"
 
 namespace cb {
@@ -27,6 +28,7 @@ struct call_registry_state {
   std::shared_ptr<ws_client> ws;
   port_allocator_actor ports;
   call_services services;
+  std::uint16_t shared_port = 0;  // as bound
   std::map<std::string, call_context> prepared;
   std::map<std::string, live_entry> live;
   std::map<caf::actor_addr, std::string> uuid_of;
@@ -36,7 +38,7 @@ struct call_registry_state {
 };
 
 call_registry_actor::behavior_type call_registry(
-    call_registry_actor::stateful_pointer<call_registry_state> self,
+    metrics::instrumented_pointer<call_registry_actor, call_registry_state> self,
     std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
     port_allocator_actor ports, call_services services);
 

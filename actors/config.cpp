@@ -298,6 +298,10 @@ std::optional<std::string> apply_variable_list(
 
 // sqlite:PATH, or mysql://user@host[:port]/database (the password comes from DB_PASSWORD).
 std::optional<std::string> apply_db_url(std::string& out, std::string_view value) {
+  if (value == "none") {
+    out.clear();
+    return std::nullopt;
+  }
   if (starts_with(value, "sqlite:")) {
     if (value.size() == 7 || has_control_character(value)) {
       return std::string("expected sqlite:PATH");
@@ -403,7 +407,11 @@ const std::vector<setting_info>& setting_table() {
       {"Control API", "API_BIND", "0.0.0.0", "Address the control API binds to.",
        [](settings& s, std::string_view v) { return apply_host(s.api_bind, v); }},
       {"Control API", "API_PORT", "58080", "Control API port. 0 turns the control API off.",
-       [](settings& s, std::string_view v) { return apply_port(s.api_port, v, 0); }},
+       [](settings& s, std::string_view v) {
+         auto problem = apply_port(s.api_port, v, 0);
+         s.api_enabled = s.api_port != 0;
+         return problem;
+       }},
       {"Control API", "API_TOKEN", "(not set)",
        "Bearer token the control API requires (secret). Not set: no authentication.",
        [](settings& s, std::string_view v) { return apply_secret(s.api_token, v); }, true},
@@ -503,8 +511,10 @@ const std::vector<setting_info>& setting_table() {
       {"Tools", "TOOL_SEND_DTMF", "send_dtmf", "Client tool name that plays DTMF digits.",
        [](settings& s, std::string_view v) { return apply_word(s.tool_send_dtmf, v); }},
       {"Call store", "DB_URL", "sqlite:callbridge.db",
-       "Where call records go: sqlite:PATH, or mysql://user@host[:port]/database.",
-       [](settings& s, std::string_view v) { return apply_db_url(s.db_url, v); }},
+       "Where call records go: sqlite:PATH, or mysql://user@host[:port]/database; none keeps no "
+       "records.",
+       // Marked secret so that a refused URL (one holding a password) is never quoted back.
+       [](settings& s, std::string_view v) { return apply_db_url(s.db_url, v); }, true},
       {"Call store", "DB_PASSWORD", "(not set)", "Database password for mysql:// (secret).",
        [](settings& s, std::string_view v) { return apply_secret(s.db_password, v); }, true},
       {"Call store", "STORE_JOURNAL", "callbridge-journal.log",
@@ -821,10 +831,10 @@ std::optional<config_error> check_ports(const settings& s) {
     return config_error{"AUDIOSOCKET_PORT",
                         fmt::format("{} lies inside {}", s.audiosocket_port, pool_text)};
   }
-  if (s.api_port != 0 && in_pool(s.api_port)) {
+  if (s.api_enabled && in_pool(s.api_port)) {
     return config_error{"API_PORT", fmt::format("{} lies inside {}", s.api_port, pool_text)};
   }
-  if (s.api_port != 0 && s.audiosocket_port_enabled && s.api_port == s.audiosocket_port) {
+  if (s.api_enabled && s.audiosocket_port_enabled && s.api_port == s.audiosocket_port) {
     return config_error{"API_PORT", fmt::format("{} is also AUDIOSOCKET_PORT", s.api_port)};
   }
   return std::nullopt;
@@ -1127,7 +1137,7 @@ std::string describe(const settings& config) {
       "  Audio:       uplink buffer {} ms, jitter buffer {} ms, barge-in fade {} ms, DTMF {}\n",
       config.uplink_buffer.count(), config.jitter_buffer.count(), config.barge_in_fade.count(),
       to_string(config.dtmf));
-  if (config.api_port == 0) {
+  if (!config.api_enabled) {
     fmt::format_to(add, "  Control API: off\n");
   } else {
     fmt::format_to(add, "  Control API: {}://{}:{}, token {}\n",
@@ -1144,7 +1154,8 @@ std::string describe(const settings& config) {
   }
   fmt::format_to(
       add, "  Call store:  {}, password {}, journal {}, retention {}, webhook secret {}\n",
-      config.db_url, secret_state(config.db_password), config.store_journal,
+      config.db_url.empty() ? std::string("off") : config.db_url, secret_state(config.db_password),
+      config.store_journal,
       config.store_retention_days == 0 ? std::string("forever")
                                        : fmt::format("{} days", config.store_retention_days),
       secret_state(config.webhook_secret));

@@ -68,7 +68,8 @@ struct settings {
 
   // Control API
   std::string api_bind = "0.0.0.0";
-  std::uint16_t api_port = 58080;  // 0: no control API
+  std::uint16_t api_port = 58080;  // with api_enabled, 0 binds any free port (tests)
+  bool api_enabled = true;         // API_PORT=0 turns the control API off
   std::string api_token;           // secret
   std::string api_tls_cert;        // PEM paths; both set: the API speaks HTTPS and WSS
   std::string api_tls_key;

@@ -10,7 +10,8 @@ namespace cb {
 
 namespace {
 
-using session_ptr = elevenlabs_session_actor::stateful_pointer<elevenlabs_session_state>;
+using session_ptr =
+    metrics::instrumented_pointer<elevenlabs_session_actor, elevenlabs_session_state>;
 using phase = elevenlabs_session_state::phase;
 constexpr const char* component = "elevenlabs";
 
@@ -42,6 +43,22 @@ void end_call(session_ptr self, end_reason reason, std::string detail) {
   if (st.current == phase::closed) return;
   st.current = phase::closed;
   self->send(st.call, call_end{reason, std::move(detail)});
+}
+
+// The WebSocket ended after its handshake.
+void socket_closed(elevenlabs_session_state& st) {
+  if (!st.open) return;
+  st.open = false;
+  metrics::service_metrics::process().elevenlabs_session_closed();
+}
+
+// The session could not be opened: the signed URL, the connect, TLS or the handshake failed, or
+// took too long. Counted once: a later event of the same attempt finds the session closed.
+void open_failed(session_ptr self, std::string detail) {
+  if (self->state.current != phase::closed) {
+    metrics::service_metrics::process().elevenlabs_session_failed();
+  }
+  end_call(self, end_reason::agent_failed, std::move(detail));
 }
 
 void send_json(session_ptr self) {
@@ -157,10 +174,10 @@ std::string signed_url_endpoint(const settings& config, const std::string& agent
 }
 
 elevenlabs_session_actor::behavior_type elevenlabs_session(
-    elevenlabs_session_actor::stateful_pointer<elevenlabs_session_state> self,
-    std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws, std::string call_id,
-    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout,
-    bool await_channel_link) {
+    session_ptr self, std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
+    std::string call_id, call_context context, call_actor call,
+    std::shared_ptr<metrics::call_metrics> metrics, transcoder_actor transcoder,
+    playout_actor playout, bool await_channel_link) {
   auto& st = self->state;
   st.awaiting_link = await_channel_link;
   st.config = std::move(config);
@@ -168,6 +185,7 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
   st.call_id = std::move(call_id);
   st.context = std::move(context);
   st.call = std::move(call);
+  st.metrics = std::move(metrics);
   st.transcoder = std::move(transcoder);
   st.playout = std::move(playout);
   st.rx.reserve(16384);
@@ -189,15 +207,17 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         s.tx.clear();
         elevenlabs::append_user_audio_chunk(s.tx, up.bytes.data(), up.bytes.size());
         send_json(self);
+        s.metrics->uplink_latency(std::chrono::steady_clock::now().time_since_epoch() -
+                                  std::chrono::nanoseconds(up.received_ns));
       },
       [self](http_response& response) {
         auto& s = self->state;
         if (response.request != s.request || s.current != phase::fetching_url) return;
         if (!response.error.empty() || response.status != 200) {
-          end_call(self, end_reason::agent_failed,
-                   response.error.empty()
-                       ? fmt::format("signed URL request refused: HTTP {}", response.status)
-                       : "signed URL request failed: " + response.error);
+          open_failed(self,
+                      response.error.empty()
+                          ? fmt::format("signed URL request refused: HTTP {}", response.status)
+                          : "signed URL request failed: " + response.error);
           return;
         }
         auto body = elevenlabs::json_object::parse(response.body);
@@ -205,7 +225,7 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         if (body) url = body->scalar("signed_url");
         const auto* text = url ? std::get_if<std::string>(&*url) : nullptr;
         if (text == nullptr || text->empty()) {
-          end_call(self, end_reason::agent_failed, "signed URL response has no signed_url");
+          open_failed(self, "signed URL response has no signed_url");
           return;
         }
         s.current = phase::connecting;
@@ -215,6 +235,8 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         auto& s = self->state;
         if (opened.conn != s.conn || s.current != phase::connecting) return;
         s.current = phase::awaiting_metadata;
+        s.open = true;
+        metrics::service_metrics::process().elevenlabs_session_opened();
         if (s.awaiting_link) {
           s.initiation_held = true;
           return;
@@ -251,6 +273,7 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         auto& s = self->state;
         if (closed.conn != s.conn) return;
         s.conn = 0;
+        socket_closed(s);
         const auto error = s.last_error.empty() ? std::string{} : " [" + s.last_error + "]";
         if (closed.clean && closed.code == 1000) {
           end_call(self, end_reason::agent_ended,
@@ -265,10 +288,16 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         auto& s = self->state;
         if (failed.conn != s.conn) return;
         s.conn = 0;
-        end_call(self, end_reason::agent_failed,
-                 failed.http_status != 0 ? fmt::format("agent refused the connection: HTTP {} {}",
-                                                       failed.http_status, failed.reason)
-                                         : "agent connection failed: " + failed.reason);
+        auto detail = failed.http_status != 0
+                          ? fmt::format("agent refused the connection: HTTP {} {}",
+                                        failed.http_status, failed.reason)
+                          : "agent connection failed: " + failed.reason;
+        if (s.open) {  // dropped after the handshake (overflow, oversized message)
+          socket_closed(s);
+          end_call(self, end_reason::agent_failed, std::move(detail));
+        } else {
+          open_failed(self, std::move(detail));
+        }
       },
       [self](atom::say, const std::string& kind, const std::string& text) {
         auto& s = self->state;
@@ -291,9 +320,13 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
       [self](atom::timeout) {
         auto& s = self->state;
         if (s.current == phase::ready || s.current == phase::closed) return;
-        end_call(self, end_reason::agent_failed,
-                 fmt::format("no conversation_initiation_metadata within {} ms",
-                             s.config->metadata_timeout.count()));
+        auto detail = fmt::format("no conversation_initiation_metadata within {} ms",
+                                  s.config->metadata_timeout.count());
+        if (s.open) {
+          end_call(self, end_reason::agent_failed, std::move(detail));
+        } else {
+          open_failed(self, std::move(detail));
+        }
       },
   };
 }

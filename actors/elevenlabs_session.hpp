@@ -10,6 +10,9 @@
 
 #include "actors/actors.hpp"
 #include "actors/config.hpp"
+#include "actors/metrics/actor_metrics.hpp"
+#include "actors/metrics/call_metrics.hpp"
+#include "actors/metrics/service_metrics.hpp"
 #include "actors/ws_client.hpp"
 #include "protocol/elevenlabs_server_events.hpp"
 
@@ -22,6 +25,7 @@ struct elevenlabs_session_state {
   // However the session ends, the agent sees a close frame with 1000, never a bare TCP close.
   ~elevenlabs_session_state() {
     if (ws && conn != 0) ws->close(conn, 1000, "User ended conversation");
+    if (open) metrics::service_metrics::process().elevenlabs_session_closed();
   }
   enum class phase : std::uint8_t { fetching_url, connecting, awaiting_metadata, ready, closed };
 
@@ -30,9 +34,11 @@ struct elevenlabs_session_state {
   std::string call_id;
   call_context context;
   call_actor call;
+  std::shared_ptr<metrics::call_metrics> metrics;  // the call's, never null
   transcoder_actor transcoder;
   playout_actor playout;
   phase current = phase::fetching_url;
+  bool open = false;  // the WebSocket handshake completed and the socket has not ended since
   std::uint64_t request = 0;  // signed-URL request id
   std::uint64_t conn = 0;     // WebSocket id, 0 when none
   std::int64_t gate_event_id = 0;
@@ -49,10 +55,10 @@ struct elevenlabs_session_state {
 };
 
 elevenlabs_session_actor::behavior_type elevenlabs_session(
-    elevenlabs_session_actor::stateful_pointer<elevenlabs_session_state> self,
+    metrics::instrumented_pointer<elevenlabs_session_actor, elevenlabs_session_state> self,
     std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws, std::string call_id,
-    call_context context, call_actor call, transcoder_actor transcoder, playout_actor playout,
-    bool await_channel_link);
+    call_context context, call_actor call, std::shared_ptr<metrics::call_metrics> metrics,
+    transcoder_actor transcoder, playout_actor playout, bool await_channel_link);
 
 // The agent WebSocket URL for a public agent, from the configured REST base URL.
 std::string agent_websocket_url(const settings& config, const std::string& agent_id);

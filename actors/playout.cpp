@@ -10,6 +10,7 @@ namespace cb {
 
 namespace {
 
+using playout_ptr = metrics::instrumented_pointer<playout_actor, playout_state>;
 using std::chrono::steady_clock;
 constexpr auto frame_period = std::chrono::milliseconds(20);
 constexpr auto late_threshold = std::chrono::milliseconds(5);
@@ -32,6 +33,11 @@ bool next_frame(playout_state& st, steady_clock::time_point now) {
   std::size_t filled = 0;
   bool audio = false;
   const bool may_play = st.in_turn || turn_ready(st, now);
+  // A turn, for the downlink latency, is audio after silence: the first chunk waited in the
+  // jitter buffer since it arrived.
+  if (may_play && !st.in_turn && !st.queue.empty()) {
+    st.turn_received_ns = st.queue.front().received_ns;
+  }
   if (!st.fade_tail.empty()) {
     filled = std::min(n, st.fade_tail.size());
     std::copy_n(st.fade_tail.begin(), filled, st.frame.begin());
@@ -53,12 +59,29 @@ bool next_frame(playout_state& st, steady_clock::time_point now) {
       st.offset = 0;
     }
   }
-  if (audio && filled < n && st.in_turn && st.fade_tail.empty()) ++st.report.underruns;
+  if (audio && filled < n && st.in_turn && st.fade_tail.empty()) {
+    ++st.report.underruns;
+    st.metrics->underrun();
+  }
   st.in_turn = may_play && !st.queue.empty();
   return audio;
 }
 
-void send_frame(playout_actor::stateful_pointer<playout_state> self, steady_clock::time_point now) {
+void record_latencies(playout_state& st) {
+  if (!st.turn_received_ns && !st.flushed_at) return;
+  const auto written = steady_clock::now();
+  if (st.turn_received_ns) {
+    st.metrics->downlink_latency(written.time_since_epoch() -
+                                 std::chrono::nanoseconds(*st.turn_received_ns));
+    st.turn_received_ns.reset();
+  }
+  if (st.flushed_at) {
+    st.metrics->barge_in_latency(written - *st.flushed_at);
+    st.flushed_at.reset();
+  }
+}
+
+void send_frame(playout_ptr self, steady_clock::time_point now) {
   auto& st = self->state;
   const bool audio = next_frame(st, now);
   const auto kind =
@@ -71,6 +94,8 @@ void send_frame(playout_actor::stateful_pointer<playout_state> self, steady_cloc
                       out.bytes.data() + audiosocket::header_size);
   caf::anon_send(st.connection, std::move(out));
   ++st.report.frames_out;
+  st.metrics->frame_out();
+  record_latencies(st);
   if (audio) {
     st.report.agent_level_dbfs = codecs::level_dbfs(st.frame.data(), st.frame.size());
     if (!st.first_audio_reported) {
@@ -96,20 +121,21 @@ void convert_rate(playout_chunk& chunk, std::int32_t rate_hz) {
   chunk.rate_hz = rate_hz;
 }
 
-void schedule(playout_actor::stateful_pointer<playout_state> self) {
+void schedule(playout_ptr self) {
   self->scheduled_send(self, self->state.deadline, atom::tick_v);
 }
 
 }  // namespace
 
-playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_state> self,
-                                     caf::actor connection, call_actor call,
+playout_actor::behavior_type playout(playout_ptr self, caf::actor connection, call_actor call,
+                                     std::shared_ptr<metrics::call_metrics> metrics,
                                      std::chrono::milliseconds fade,
                                      std::chrono::milliseconds prefill) {
   auto& st = self->state;
   st.prefill = prefill;
   st.connection = std::move(connection);
   st.call = std::move(call);
+  st.metrics = std::move(metrics);
   st.fade = fade;
   st.deadline = steady_clock::now();
   schedule(self);
@@ -117,7 +143,10 @@ playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_sta
       [self](atom::tick) {
         auto& s = self->state;
         const auto now = steady_clock::now();
-        if (now - s.deadline > late_threshold) ++s.report.late_frames;
+        if (now - s.deadline > late_threshold) {
+          ++s.report.late_frames;
+          s.metrics->late_frame();
+        }
         send_frame(self, now);
         s.deadline += frame_period;
         if (now - s.deadline > max_catch_up) s.deadline = now + frame_period;
@@ -139,6 +168,7 @@ playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_sta
       [self](atom::flush, std::int64_t event_id) {
         auto& s = self->state;
         s.gate_event_id = std::max(s.gate_event_id, event_id);
+        s.flushed_at = steady_clock::now();
         // Fade out what would have played next over a few ms; drop the rest of the queue.
         const auto fade_samples = static_cast<std::size_t>(s.rate_hz * s.fade.count() / 1000);
         s.fade_tail.clear();

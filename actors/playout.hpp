@@ -7,9 +7,13 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "actors/metrics/actor_metrics.hpp"
+#include "actors/metrics/call_metrics.hpp"
 
 namespace cb {
 
@@ -17,6 +21,7 @@ struct playout_state {
   playout_state() = default;
   caf::actor connection;
   call_actor call;
+  std::shared_ptr<metrics::call_metrics> metrics;  // the call's, never null
   std::int32_t rate_hz = 8000;
   std::deque<playout_chunk> queue;
   std::size_t offset = 0;                          // samples of queue.front() already played
@@ -32,6 +37,10 @@ struct playout_state {
   std::chrono::steady_clock::time_point turn_arrived;
   bool draining = false;
   bool first_audio_reported = false;
+  // Latency probes: the arrival of the audio that starts the turn this frame starts, and when an
+  // interruption's flush arrived; each is recorded once the frame is written.
+  std::optional<std::int64_t> turn_received_ns;
+  std::optional<std::chrono::steady_clock::time_point> flushed_at;
   std::vector<std::int16_t> frame;  // scratch
   playout_report report;
   std::uint64_t ticks_since_report = 0;
@@ -39,9 +48,9 @@ struct playout_state {
   static inline const char* name = "playout";
 };
 
-playout_actor::behavior_type playout(playout_actor::stateful_pointer<playout_state> self,
-                                     caf::actor connection, call_actor call,
-                                     std::chrono::milliseconds fade,
-                                     std::chrono::milliseconds prefill);
+playout_actor::behavior_type playout(
+    metrics::instrumented_pointer<playout_actor, playout_state> self, caf::actor connection,
+    call_actor call, std::shared_ptr<metrics::call_metrics> metrics, std::chrono::milliseconds fade,
+    std::chrono::milliseconds prefill);
 
 }  // namespace cb

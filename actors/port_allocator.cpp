@@ -3,23 +3,30 @@
 #include <algorithm>
 
 #include "actors/log.hpp"
+#include "actors/metrics/service_metrics.hpp"
 
 namespace cb {
 
 namespace {
+
+void publish_pool(const port_allocator_state& st) {
+  metrics::service_metrics::process().port_pool(static_cast<std::uint32_t>(st.leases.size()),
+                                                st.total);
+}
 
 void give_back(port_allocator_state& st, std::uint16_t port) {
   st.leases.erase(port);
   auto pos = std::lower_bound(st.free_ports.begin(), st.free_ports.end(), port,
                               [](std::uint16_t a, std::uint16_t b) { return a > b; });
   if (pos == st.free_ports.end() || *pos != port) st.free_ports.insert(pos, port);
+  publish_pool(st);
 }
 
 }  // namespace
 
 port_allocator_actor::behavior_type port_allocator(
-    port_allocator_actor::stateful_pointer<port_allocator_state> self, std::uint16_t first,
-    std::uint16_t last, std::chrono::milliseconds connect_timeout) {
+    metrics::instrumented_pointer<port_allocator_actor, port_allocator_state> self,
+    std::uint16_t first, std::uint16_t last, std::chrono::milliseconds connect_timeout) {
   auto& st = self->state;
   st.connect_timeout = connect_timeout;
   if (first != 0 && first <= last) {
@@ -27,6 +34,7 @@ port_allocator_actor::behavior_type port_allocator(
       st.free_ports.push_back(static_cast<std::uint16_t>(p));
   }
   st.total = static_cast<std::uint32_t>(st.free_ports.size());
+  publish_pool(st);
   // A claimed lease ends with its call, however the call ends.
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& s = self->state;
@@ -51,6 +59,7 @@ port_allocator_actor::behavior_type port_allocator(
         s.free_ports.pop_back();
         const auto generation = s.next_generation++;
         s.leases[port] = {owner, generation, {}};
+        publish_pool(s);
         self->delayed_send(self, s.connect_timeout, atom::expire_v, port, generation);
         log::debug("port_allocator", owner, "port {} leased", port);
         return port;

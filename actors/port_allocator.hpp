@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "actors/metrics/actor_metrics.hpp"
 
 namespace cb {
 
@@ -28,7 +29,7 @@ struct port_allocator_state {
 
 // Leases ports in [first, last]; an unclaimed lease expires after connect_timeout.
 port_allocator_actor::behavior_type port_allocator(
-    port_allocator_actor::stateful_pointer<port_allocator_state> self, std::uint16_t first,
-    std::uint16_t last, std::chrono::milliseconds connect_timeout);
+    metrics::instrumented_pointer<port_allocator_actor, port_allocator_state> self,
+    std::uint16_t first, std::uint16_t last, std::chrono::milliseconds connect_timeout);
 
 }  // namespace cb

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "protocol/elevenlabs_webhook.hpp"
+
 namespace cb {
 
 // One call, upserted by uuid: written when the call starts and again, complete, when it ends.
@@ -34,9 +36,25 @@ struct call_record {
   std::uint64_t late_frames = 0;
   std::uint64_t underruns = 0;
   std::int64_t first_word_ms = -1;
+
+  friend bool operator==(const call_record& a, const call_record& b) {
+    return a.uuid == b.uuid && a.conversation_id == b.conversation_id && a.agent_id == b.agent_id &&
+           a.channel == b.channel && a.caller_id == b.caller_id &&
+           a.called_number == b.called_number && a.lead_id == b.lead_id &&
+           a.campaign == b.campaign && a.dynamic_variables_json == b.dynamic_variables_json &&
+           a.started_unix_ms == b.started_unix_ms && a.answered_unix_ms == b.answered_unix_ms &&
+           a.ended_unix_ms == b.ended_unix_ms && a.end_reason == b.end_reason &&
+           a.end_detail == b.end_detail && a.transfer_target == b.transfer_target &&
+           a.frames_in == b.frames_in && a.frames_out == b.frames_out &&
+           a.late_frames == b.late_frames && a.underruns == b.underruns &&
+           a.first_word_ms == b.first_word_ms;
+  }
+  friend bool operator!=(const call_record& a, const call_record& b) { return !(a == b); }
 };
 
-// A transcript turn, or a correction of one.
+// A transcript turn, or a later state of it. A turn is (uuid, role, event_id): a record for a turn
+// already stored replaces its text unless the new text is empty, and sets interrupted/corrected
+// when the new record has them (they are never cleared); offset_ms stays the first one's.
 struct transcript_record {
   std::string uuid;
   std::string role;  // "user" or "agent"
@@ -45,8 +63,19 @@ struct transcript_record {
   std::int64_t offset_ms = 0;  // since the call started
   bool interrupted = false;    // the caller cut the agent's turn short
   bool corrected = false;      // agent_response_correction replaced the text
+
+  friend bool operator==(const transcript_record& a, const transcript_record& b) {
+    return a.uuid == b.uuid && a.role == b.role && a.text == b.text && a.event_id == b.event_id &&
+           a.offset_ms == b.offset_ms && a.interrupted == b.interrupted &&
+           a.corrected == b.corrected;
+  }
+  friend bool operator!=(const transcript_record& a, const transcript_record& b) {
+    return !(a == b);
+  }
 };
 
+// A client tool call, stored once per (uuid, tool_call_id): a later record fills in the result (and
+// name/parameters, when the first record lacked them).
 struct tool_call_record {
   std::string uuid;
   std::string tool_call_id;
@@ -55,35 +84,44 @@ struct tool_call_record {
   std::string result;
   bool is_error = false;
   std::int64_t offset_ms = 0;
+
+  friend bool operator==(const tool_call_record& a, const tool_call_record& b) {
+    return a.uuid == b.uuid && a.tool_call_id == b.tool_call_id && a.name == b.name &&
+           a.parameters_json == b.parameters_json && a.result == b.result &&
+           a.is_error == b.is_error && a.offset_ms == b.offset_ms;
+  }
+  friend bool operator!=(const tool_call_record& a, const tool_call_record& b) { return !(a == b); }
 };
 
+// Stored once per (uuid, direction, offset_ms, digits).
 struct dtmf_record {
   std::string uuid;
   std::string digits;
   std::string direction;  // "caller" (received) or "agent" (sent with send_dtmf)
   std::int64_t offset_ms = 0;
+
+  friend bool operator==(const dtmf_record& a, const dtmf_record& b) {
+    return a.uuid == b.uuid && a.digits == b.digits && a.direction == b.direction &&
+           a.offset_ms == b.offset_ms;
+  }
+  friend bool operator!=(const dtmf_record& a, const dtmf_record& b) { return !(a == b); }
 };
 
-// ElevenLabs' post-call webhook, joined to the call by conversation id.
-struct post_call_record {
-  std::string conversation_id;
-  std::string kind;  // "post_call_transcription" or "post_call_audio"
-  std::int64_t event_unix_s = 0;
-  std::string summary;
-  std::string analysis_json;
-  std::string termination_reason;
-  std::optional<double> cost;
-  std::string payload_json;  // the webhook's data object, as received (without full_audio)
-};
+// ElevenLabs' post-call webhook (protocol/elevenlabs_webhook.hpp), joined to the call by
+// conversation id; stored once per (conversation_id, kind), a redelivery replacing it.
+using post_call_record = elevenlabs::post_call_webhook;
 
 using store_record =
     std::variant<call_record, transcript_record, tool_call_record, dtmf_record, post_call_record>;
 
+// Calls by start time: from_unix_ms <= started_unix_ms < to_unix_ms.
 struct history_query {
   std::int64_t from_unix_ms = 0;  // 0: no bound
   std::int64_t to_unix_ms = 0;    // 0: no bound
   std::string agent_id;           // empty: any
-  std::string text;               // searched in transcripts; empty: any
+  // A substring of any transcript turn (SQL LIKE, case-insensitive: SQLite folds ASCII letters
+  // only, MariaDB follows utf8mb4_unicode_ci); empty: any
+  std::string text;
   std::uint32_t limit = 50;
   std::uint32_t offset = 0;
 };
@@ -95,10 +133,10 @@ struct history_page {
 
 struct call_history {
   call_record call;
-  std::vector<transcript_record> transcript;  // in event order
+  std::vector<transcript_record> transcript;  // by event id, then offset
   std::vector<tool_call_record> tool_calls;
   std::vector<dtmf_record> dtmf;
-  std::optional<post_call_record> post_call;
+  std::optional<post_call_record> post_call;  // the transcription webhook, else the audio one
 };
 
 struct store_status {
@@ -108,6 +146,8 @@ struct store_status {
   std::uint64_t written = 0;    // records committed
   std::size_t queued = 0;       // waiting in memory
   std::uint64_t journaled = 0;  // waiting in the journal file
+  std::uint64_t rejected = 0;   // refused by the database for their content (logged, not retried)
+  std::uint64_t dropped = 0;    // lost: the database was down and the journal unwritable
 };
 
 }  // namespace cb

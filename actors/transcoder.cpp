@@ -9,6 +9,7 @@ namespace cb {
 
 namespace {
 
+using transcoder_ptr = metrics::instrumented_pointer<transcoder_actor, transcoder_state>;
 constexpr std::uint64_t frames_per_report = 50;  // one second of 20 ms frames
 
 // Resampler for from -> to, or nothing when the rates match (the copy is cheaper).
@@ -35,8 +36,7 @@ const std::vector<std::int16_t>& resample(transcoder_state& st, std::optional<co
   return st.resampled;
 }
 
-void send_uplink(transcoder_actor::stateful_pointer<transcoder_state> self,
-                 const caller_audio& in) {
+void send_uplink(transcoder_ptr self, const caller_audio& in) {
   auto& st = self->state;
   const auto n = in.pcm_le.size() / 2;
   st.pcm.resize(n);
@@ -61,11 +61,13 @@ void send_uplink(transcoder_actor::stateful_pointer<transcoder_state> self,
 
 }  // namespace
 
-transcoder_actor::behavior_type transcoder(
-    transcoder_actor::stateful_pointer<transcoder_state> self, call_actor call,
-    playout_actor playout, std::chrono::milliseconds uplink_buffer) {
+transcoder_actor::behavior_type transcoder(transcoder_ptr self, call_actor call,
+                                           std::shared_ptr<metrics::call_metrics> metrics,
+                                           playout_actor playout,
+                                           std::chrono::milliseconds uplink_buffer) {
   auto& st = self->state;
   st.call = std::move(call);
+  st.metrics = std::move(metrics);
   st.playout = std::move(playout);
   st.max_before_ready =
       static_cast<std::size_t>(std::max<std::int64_t>(1, uplink_buffer.count() / 20));
@@ -73,6 +75,7 @@ transcoder_actor::behavior_type transcoder(
       [self](caller_audio& in) {
         auto& s = self->state;
         ++s.report.frames_in;
+        s.metrics->frame_in();
         if (!s.agent_input || !s.session) {
           // The agent has not named its input format yet: keep the newest audio, bounded.
           if (s.before_ready.size() >= s.max_before_ready) {

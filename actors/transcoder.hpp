@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "actors/metrics/actor_metrics.hpp"
+#include "actors/metrics/call_metrics.hpp"
 #include "codecs/audio_format.hpp"
 #include "codecs/resampler.hpp"
 
@@ -18,6 +21,7 @@ struct transcoder_state {
   call_actor call;
   playout_actor playout;
   elevenlabs_session_actor session;
+  std::shared_ptr<metrics::call_metrics> metrics;    // the call's, never null
   std::optional<codecs::audio_format> agent_input;   // user_input_audio_format
   std::optional<codecs::audio_format> agent_output;  // agent_output_audio_format
   std::int32_t caller_rate = 8000;
@@ -38,7 +42,8 @@ struct transcoder_state {
 };
 
 transcoder_actor::behavior_type transcoder(
-    transcoder_actor::stateful_pointer<transcoder_state> self, call_actor call,
-    playout_actor playout, std::chrono::milliseconds uplink_buffer);
+    metrics::instrumented_pointer<transcoder_actor, transcoder_state> self, call_actor call,
+    std::shared_ptr<metrics::call_metrics> metrics, playout_actor playout,
+    std::chrono::milliseconds uplink_buffer);
 
 }  // namespace cb

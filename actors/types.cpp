@@ -38,6 +38,8 @@ const char* to_string(bridge_errc e) {
       return "the call's Asterisk channel is not known";
     case bridge_errc::bad_request:
       return "bad request";
+    case bridge_errc::store_unavailable:
+      return "call store database unavailable";
   }
   return "unknown error";
 }

@@ -85,6 +85,7 @@ enum class bridge_errc : std::uint8_t {
   ami_bad_action,     // the action could not be built (a value would inject a header)
   no_channel,         // the call's Asterisk channel is not known (yet)
   bad_request,        // a request's parameters are missing or malformed
+  store_unavailable,  // the call store's database is down (records wait in the journal)
 };
 
 const char* to_string(bridge_errc e);

@@ -3,6 +3,8 @@ find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(RapidJSON CONFIG REQUIRED)
 find_package(fmt REQUIRED)
+# libcrypto (HMAC for the post-call webhook) is used by the pure protocol layer too.
+find_package(OpenSSL REQUIRED)
 pkg_check_modules(SPEEXDSP REQUIRED IMPORTED_TARGET speexdsp)
 
 # RapidJSON's config sets variables only; give it a target. SYSTEM keeps its headers out of -Werror.
@@ -16,7 +18,6 @@ if(CALLBRIDGE_TESTS)
 endif()
 
 if(NOT CALLBRIDGE_PURE_ONLY)
-  find_package(OpenSSL REQUIRED)
   find_package(libwebsockets CONFIG REQUIRED)
   find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
   find_library(CAF_CORE_LIBRARY caf_core REQUIRED)

@@ -22,9 +22,13 @@ enum class decode_error : std::uint8_t {
 
 const char* to_string(decode_error e);
 
-[[nodiscard]] constexpr std::size_t encoded_size(std::size_t bytes) { return (bytes + 2) / 3 * 4; }
+[[nodiscard]] constexpr std::size_t encoded_size(std::size_t bytes) {
+  return (bytes + 2) / 3 * 4;
+}
 // Upper bound; the exact size depends on the padding.
-[[nodiscard]] constexpr std::size_t max_decoded_size(std::size_t chars) { return chars / 4 * 3; }
+[[nodiscard]] constexpr std::size_t max_decoded_size(std::size_t chars) {
+  return chars / 4 * 3;
+}
 
 // Writes exactly encoded_size(n) characters to out.
 void encode(const std::uint8_t* data, std::size_t n, char* out);

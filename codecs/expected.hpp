@@ -1,4 +1,5 @@
-// A value or a typed error. C++17 has no std::expected; this is the small subset the pure layers need.
+// A value or a typed error. C++17 has no std::expected; this is the small subset the pure layers
+// need.
 #pragma once
 
 #include <cassert>
@@ -19,8 +20,9 @@ unexpected(E) -> unexpected<E>;
 template <class T, class E>
 class expected {
  public:
-  expected(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  expected(unexpected<E> err)  // NOLINT: implicit by design
+  expected(T value)
+      : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  expected(unexpected<E> err)                                  // NOLINT: implicit by design
       : storage_(std::in_place_index<1>, std::move(err.error)) {}
 
   [[nodiscard]] bool has_value() const noexcept { return storage_.index() == 0; }

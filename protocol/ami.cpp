@@ -40,6 +40,25 @@ std::string escape_variable_value(std::string_view value) {
   return escaped;
 }
 
+// Why "key: value" cannot be the next of `lines` header lines, if it cannot.
+std::optional<action_error> check_header(std::string_view key, std::string_view value,
+                                         std::size_t lines) {
+  if (key.empty() || key.find_first_of(std::string_view(":\r\n\0", 4)) != std::string_view::npos) {
+    return action_error{action_error_code::bad_key, {}};  // a broken key is not fit for a log line
+  }
+  const auto refuse = [key](action_error_code code) {
+    return action_error{code, std::string(key)};
+  };
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return refuse(action_error_code::bad_value);
+  }
+  if (key.size() + 2 + value.size() > max_action_line) {
+    return refuse(action_error_code::line_too_long);
+  }
+  if (lines == max_action_headers) return refuse(action_error_code::too_many_headers);
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -230,22 +249,40 @@ action& action::refuse(action_error_code code, std::string_view key) {
 
 action& action::add(std::string_view key, std::string_view value) {
   if (error_) return *this;
-  if (key.empty() || key.find_first_of(std::string_view(":\r\n\0", 4)) != std::string_view::npos) {
-    return refuse(action_error_code::bad_key, {});  // a broken key is not fit for a log line
+  if (auto refusal = check_header(key, value, lines_)) {
+    error_ = std::move(refusal);
+    return *this;
   }
-  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
-    return refuse(action_error_code::bad_value, key);
-  }
-  if (key.size() + 2 + value.size() > max_action_line) {
-    return refuse(action_error_code::line_too_long, key);
-  }
-  if (lines_ == max_action_headers) return refuse(action_error_code::too_many_headers, key);
   ++lines_;
   text_.append(key);
   text_.append(": ");
   text_.append(value);
   text_.append(crlf);
   return *this;
+}
+
+action action::with_action_id(std::string_view action_id) const {
+  constexpr std::string_view id_prefix = "ActionID: ";
+  action copy(*this);
+  if (copy.error_) return copy;
+  // Without an error the text starts with the Action line.
+  const auto second_line = copy.text_.find(crlf) + crlf.size();
+  if (copy.text_.compare(second_line, id_prefix.size(), id_prefix) == 0) {
+    const auto id_end = copy.text_.find(crlf, second_line) + crlf.size();
+    copy.text_.erase(second_line, id_end - second_line);
+    --copy.lines_;
+  }
+  if (action_id.empty()) return copy;
+  if (auto refusal = check_header("ActionID", action_id, copy.lines_)) {
+    copy.error_ = std::move(refusal);
+    return copy;
+  }
+  std::string line(id_prefix);
+  line.append(action_id);
+  line.append(crlf);
+  copy.text_.insert(second_line, line);
+  ++copy.lines_;
+  return copy;
 }
 
 expected<std::string, action_error> action::serialize() const {

@@ -178,6 +178,11 @@ class action {
   // refusal is the one reported.
   action& refuse(action_error_code code, std::string_view key);
 
+  // A copy whose second line is "ActionID: <action_id>", replacing the id the action was built
+  // with (an empty id removes it): the AMI client numbers the actions it is handed. An id that
+  // cannot be sent makes the copy unsendable, refused under the key ActionID.
+  [[nodiscard]] action with_action_id(std::string_view action_id) const;
+
   // The request with CRLF line ends and its terminating empty line, or why it cannot be sent.
   [[nodiscard]] expected<std::string, action_error> serialize() const;
 

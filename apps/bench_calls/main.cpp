@@ -320,6 +320,10 @@ int run(const options& opt) {
   if (!fake_port) throw std::runtime_error("fake-elevenlabs: " + fake_port.error());
 
   const auto audiosocket_port = cb::bench::free_loopback_port();
+  // The server keeps call records as in production, in a private SQLite file.
+  std::string store_dir =
+      (std::filesystem::temp_directory_path() / "callbridge-bench-XXXXXX").string();
+  if (::mkdtemp(store_dir.data()) == nullptr) throw std::runtime_error("cannot create a temp dir");
   cb::bench::child_process server(
       opt.server, {"--env-file="},
       {{"ELEVENLABS_BASE_URL", fmt::format("http://127.0.0.1:{}", *fake_port)},
@@ -328,6 +332,8 @@ int run(const options& opt) {
        {"AUDIOSOCKET_PORT", std::to_string(audiosocket_port)},
        {"AUDIOSOCKET_PORT_MIN", "0"},
        {"API_PORT", "0"},
+       {"DB_URL", "sqlite:" + store_dir + "/calls.db"},
+       {"STORE_JOURNAL", store_dir + "/journal.log"},
        {"LOG_LEVEL", "warn"}});
   const auto ready_by = steady::now() + 10s;
   while (!cb::bench::accepts_connections(audiosocket_port)) {

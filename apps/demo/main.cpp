@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
   config->audiosocket_host = "127.0.0.1";
   config->audiosocket_port = 0;
   config->audiosocket_port_min = 0;
+  // The demo's call records go to a scratch database, not into the working directory.
+  const auto scratch = std::filesystem::temp_directory_path();
+  config->db_url = "sqlite:" + (scratch / "callbridge-demo.db").string();
+  config->store_journal = (scratch / "callbridge-demo-journal.log").string();
   cb::log::configure(cb::log_level::info, cb::log_format::text, config->secrets());
 
   caf::actor_system_config caf_config;
@@ -83,17 +88,25 @@ int main(int argc, char** argv) {
   caf::actor_system system{caf_config};
   int exit_code = 0;
   {
-    cb::bridge bridge{system, config};
-    if (auto err = bridge.start()) {
-      std::fprintf(stderr, "demo: %s\n", err->c_str());
-      return 1;
+    // The dashboard on the usual port, or any free one when that is taken.
+    config->api_bind = "127.0.0.1";
+    auto bridge = std::make_unique<cb::bridge>(system, config);
+    if (auto err = bridge->start()) {
+      config->api_port = 0;
+      bridge = std::make_unique<cb::bridge>(system, config);
+      if (auto again = bridge->start()) {
+        std::fprintf(stderr, "demo: %s\n", again->c_str());
+        return 1;
+      }
     }
+    std::printf("  demo   | dashboard: http://127.0.0.1:%u/\n", bridge->api_port());
+    std::fflush(stdout);
     cb::callsim::simulator sim;
     sim.start();
     std::vector<cb::callsim::call_handle> handles;
     for (int i = 0; i < calls; ++i) {
       cb::callsim::call_spec spec;
-      spec.port = bridge.shared_port();
+      spec.port = bridge->shared_port();
       spec.source = cb::callsim::clip_source{caller_turns(300.0 + 100.0 * i),
                                              cb::callsim::clip_source::then::loop};
       spec.duration = std::chrono::seconds(seconds);
@@ -122,7 +135,7 @@ int main(int argc, char** argv) {
     sim.stop();
     // Let the agent's side of the last call close before stopping everything.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    bridge.stop();
+    bridge->stop();
   }
   agent.stop();
   return exit_code;

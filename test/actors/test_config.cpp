@@ -553,7 +553,7 @@ TEST_CASE("describe summarises every setting without revealing secrets", "[confi
   CHECK(contains(text, "DTMF user_message"));
   CHECK(contains(text, "info, text"));
 
-  s.api_port = 0;
+  s.api_enabled = false;
   s.asterisk_host.clear();
   s.audiosocket_port_enabled = false;
   s.audiosocket_port_min = 0;
@@ -681,4 +681,68 @@ TEST_CASE("current_environment reads the process environment", "[config]") {
   ::unsetenv("CB_CONFIG_TEST_VARIABLE");
   REQUIRE(env.count("CB_CONFIG_TEST_VARIABLE") == 1);
   CHECK(env.at("CB_CONFIG_TEST_VARIABLE") == "a=b");
+}
+
+TEST_CASE("AMI, tool, API and store settings are read from their variables", "[config]") {
+  const auto s =
+      load_ok({}, {{"ASTERISK_HOST", "10.0.0.5"},
+                   {"ASTERISK_USER", "bridge"},
+                   {"ASTERISK_TLS", "on"},
+                   {"AMI_PING_INTERVAL_MS", "5000"},
+                   {"AMI_RECONNECT_MIN_MS", "100"},
+                   {"AMI_RECONNECT_MAX_MS", "8000"},
+                   {"AMI_ACTION_TIMEOUT_MS", "3000"},
+                   {"AMI_UUID_VARIABLE", "AI_UUID"},
+                   {"AMI_CHANNEL_VARIABLES", " lead_id, FIRST_NAME=first_name ,,campaign"},
+                   {"AMI_VARIABLES_WAIT_MS", "0"},
+                   {"TRANSFER_CONTEXT", "osdial"},
+                   {"TRANSFER_EXTEN", "ingroup_{queue}"},
+                   {"ORIGINATE_CHANNEL", "PJSIP/{number}@trunk"},
+                   {"AI_CONTEXT", "ai-in"},
+                   {"TOOL_TRANSFER_CALL", "handoff"},
+                   {"API_MAX_BODY", "4096"},
+                   {"DB_URL", "mysql://cb@db.example.com:3306/asterisk"},
+                   {"DB_PASSWORD", "db-secret-value"},
+                   {"STORE_RETENTION_DAYS", "90"},
+                   {"ELEVENLABS_WEBHOOK_SECRET", "wsec_value"}});
+  CHECK(s.asterisk_tls);
+  CHECK(s.ami_ping_interval == 5000ms);
+  CHECK(s.ami_reconnect_min == 100ms);
+  CHECK(s.ami_reconnect_max == 8000ms);
+  CHECK(s.ami_action_timeout == 3000ms);
+  CHECK(s.ami_uuid_variable == "AI_UUID");
+  using pair = std::pair<std::string, std::string>;
+  CHECK(s.ami_channel_variables == std::vector<pair>{{"lead_id", "lead_id"},
+                                                     {"FIRST_NAME", "first_name"},
+                                                     {"campaign", "campaign"}});
+  CHECK(s.ami_variables_wait == 0ms);
+  CHECK(s.transfer_context == "osdial");
+  CHECK(s.transfer_exten == "ingroup_{queue}");
+  CHECK(s.originate_channel == "PJSIP/{number}@trunk");
+  CHECK(s.ai_context == "ai-in");
+  CHECK(s.tool_transfer_call == "handoff");
+  CHECK(s.api_max_body == 4096);
+  CHECK(s.db_url == "mysql://cb@db.example.com:3306/asterisk");
+  CHECK(s.store_retention_days == 90);
+  CHECK(s.secrets() == std::vector<std::string>{"db-secret-value", "wsec_value"});
+  const auto text = cb::describe(s);
+  CHECK_FALSE(contains(text, "db-secret-value"));
+  CHECK_FALSE(contains(text, "wsec_value"));
+  CHECK(contains(text, "10.0.0.5:5038 (TLS)"));
+}
+
+TEST_CASE("AMI, API and store settings that cannot work are refused", "[config][validation]") {
+  CHECK(load_error({}, {{"ASTERISK_HOST", "pbx"}}).key == "ASTERISK_USER");
+  CHECK(load_error({}, {{"AMI_RECONNECT_MIN_MS", "5000"}, {"AMI_RECONNECT_MAX_MS", "1000"}}).key ==
+        "AMI_RECONNECT_MIN_MS");
+  CHECK(contains(load_error({}, {{"AMI_CHANNEL_VARIABLES", "lead id"}}).message,
+                 "NAME=dynamic_name"));
+  CHECK(contains(load_error({}, {{"DB_URL", "postgres://x@y/z"}}).message, "sqlite:PATH"));
+  const auto password_in_url = load_error({}, {{"DB_URL", "mysql://cb:hunter2@db/x"}});
+  CHECK(contains(password_in_url.message, "DB_PASSWORD"));
+  CHECK_FALSE(contains(password_in_url.message, "hunter2"));
+  CHECK(load_error({}, {{"API_MAX_BODY", "10"}}).key == "API_MAX_BODY");
+  const temp_dir dir;
+  const auto cert = dir.write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
+  CHECK(load_error({}, {{"API_TLS_CERT", cert}}).key == "API_TLS_KEY");
 }

@@ -13,6 +13,7 @@ harness::harness(harness_options options) {
   fake_elevenlabs::server_options agent_options;
   agent_options.api_key = options.agent_api_key;
   agent_options.ping_interval = std::chrono::milliseconds(500);
+  agent_options.agents = options.agents;
   const auto agent_port = agent.start(agent_options);
   REQUIRE(agent_port.has_value());
 
@@ -28,7 +29,25 @@ harness::harness(harness_options options) {
   config->audiosocket_port_max = options.pool_last;
   config->prepared_call_timeout = options.prepared_call_timeout;
   config->port_bindings = options.port_bindings;
-  log::configure(log_level::warn, log_format::text, config->secrets());
+  config->db_url.clear();       // no call store unless a test configures one
+  config->api_enabled = false;  // no control API unless a test configures one
+  config->api_port = 0;
+  if (options.ami) {
+    fake_ami::options ami_options;
+    ami_options.secret = options.ami_secret;
+    ami_options.originate_delay = std::chrono::milliseconds(50);
+    config->asterisk_host = "127.0.0.1";
+    config->asterisk_port = ami.start(ami_options);
+    config->asterisk_user = ami_options.username;
+    config->asterisk_pass = options.ami_secret;
+    config->ami_reconnect_min = std::chrono::milliseconds(50);
+    config->ami_reconnect_max = std::chrono::milliseconds(400);
+    config->ami_ping_interval = std::chrono::milliseconds(1000);
+    config->ami_action_timeout = std::chrono::milliseconds(2000);
+  }
+  if (options.configure) options.configure(*config);
+  log::configure(options.redact_secrets ? log_level::warn : log_level::debug, log_format::text,
+                 options.redact_secrets ? config->secrets() : std::vector<std::string>{});
 
   caf_config = std::make_unique<caf::actor_system_config>();
   caf_config->load<caf::io::middleman>();
@@ -47,6 +66,7 @@ harness::~harness() {
   bridge_.reset();
   system.reset();
   agent.stop();
+  ami.stop();
 }
 
 callsim::call_spec harness::call(double tone_hz, std::chrono::milliseconds duration) const {

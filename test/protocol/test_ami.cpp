@@ -569,6 +569,33 @@ TEST_CASE("ami builds Hangup, Redirect, Getvar, Setvar and PlayDTMF byte-exact",
         ami::action_error{ami::action_error_code::bad_dtmf_digit, "Digit"});
 }
 
+TEST_CASE("ami numbers an already built action with its ActionID as the second line", "[ami]") {
+  const auto getvar = ami::getvar("PJSIP/trunk-00000002", "LEAD_ID");
+  CHECK(serialized(getvar.with_action_id("17")) ==
+        "Action: Getvar\r\nActionID: 17\r\nChannel: PJSIP/trunk-00000002\r\nVariable: "
+        "LEAD_ID\r\n\r\n");
+  // The original is untouched; an id it was built with is replaced, not repeated.
+  CHECK(serialized(getvar) ==
+        "Action: Getvar\r\nChannel: PJSIP/trunk-00000002\r\nVariable: LEAD_ID\r\n\r\n");
+  CHECK(serialized(ami::ping("ka-3").with_action_id("18")) ==
+        "Action: Ping\r\nActionID: 18\r\n\r\n");
+  CHECK(serialized(ami::ping("ka-3").with_action_id("")) == "Action: Ping\r\n\r\n");
+  CHECK(serialized(ami::logoff().with_action_id("a").with_action_id("b")) ==
+        "Action: Logoff\r\nActionID: b\r\n\r\n");
+
+  CHECK(refusal(ami::ping().with_action_id("1\r\nAction: Originate")) ==
+        ami::action_error{ami::action_error_code::bad_value, "ActionID"});
+  // An unsendable action stays unsendable, with its first refusal.
+  CHECK(refusal(ami::hangup("bad\n").with_action_id("19")) ==
+        ami::action_error{ami::action_error_code::bad_value, "Channel"});
+  // The id counts against Asterisk's header limit.
+  auto full = ami::ping();
+  for (std::size_t i = 1; i < ami::max_action_headers; ++i)
+    full.add("Variable", "A=1");
+  CHECK(refusal(full.with_action_id("20")) ==
+        ami::action_error{ami::action_error_code::too_many_headers, "ActionID"});
+}
+
 TEST_CASE("ami refuses header injection in values and keys", "[ami]") {
   const std::string attacks[] = {"x\r\nAction: Originate", "x\nApplication: System",
                                  "x\rChannel: y", std::string("x\0y", 3)};
