@@ -788,6 +788,9 @@ control_api_actor::behavior_type control_api(
         log::debug(component, "", "WebSocket client {} connected from {}", event.conn, client.peer);
         if (event.authorization.empty()) {
           client.authenticated = check_token(*st.config, std::nullopt) == token_check::ok;
+          // An idle unauthenticated socket must not hold a connection slot forever.
+          if (!client.authenticated)
+            self->delayed_send(self, ws_auth_timeout, atom::timeout_v, event.conn);
           return;
         }
         const auto check = check_token(*st.config, api::bearer_token(event.authorization));
@@ -798,6 +801,12 @@ control_api_actor::behavior_type control_api(
         }
       },
       [self](control::ws_received& message) { on_ws_message(self, message.conn, message.text); },
+      [self](atom::timeout, std::uint64_t conn) {
+        auto& st = self->state;
+        auto it = st.clients.find(conn);
+        if (it == st.clients.end() || it->second.authenticated || it->second.refused) return;
+        refuse(self, conn, token_check::missing, "null");
+      },
       [self](control::ws_disconnected& event) {
         log::debug(component, "", "WebSocket client {} disconnected", event.conn);
         self->state.clients.erase(event.conn);

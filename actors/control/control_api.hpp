@@ -52,7 +52,12 @@ using control_api_actor = call_update_sink_actor::extend<
     caf::reacts_to<control::http_request>, caf::reacts_to<control::ws_connected>,
     caf::reacts_to<control::ws_received>, caf::reacts_to<control::ws_disconnected>,
     // the metrics stream's clock
-    caf::reacts_to<atom::tick>>;
+    caf::reacts_to<atom::tick>,
+    // a WebSocket connection that has not authenticated in time is closed
+    caf::reacts_to<atom::timeout, std::uint64_t>>;
+
+// How long a WebSocket client may stay connected without authenticating (when a token is set).
+inline constexpr std::chrono::seconds ws_auth_timeout{5};
 
 struct control_api_state {
   control_api_state() = default;

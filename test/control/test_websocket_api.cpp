@@ -85,6 +85,17 @@ TEST_CASE("WebSocket clients may authenticate with their first message", "[contr
   }
 }
 
+TEST_CASE("a WebSocket client that never authenticates is closed after the timeout", "[control]") {
+  fixture f;
+  ws_client ws(f.port());
+  REQUIRE(ws.handshake_status() == 101);
+  const auto closed = ws.wait_close(cb::ws_auth_timeout + 3s);
+  REQUIRE(closed.has_value());
+  CHECK(closed->code == 1008);
+  CHECK(ws.received().size() == 1);
+  CHECK(ws.received().front().find("\"status\":401") != std::string::npos);
+}
+
 TEST_CASE("WebSocket upgrades elsewhere than /ws and / are refused", "[control]") {
   fixture f;
   ws_client elsewhere(f.port(), f.auth(), false, "/api/calls");
