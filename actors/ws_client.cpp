@@ -202,6 +202,7 @@ struct ws_client::impl {
   std::unordered_map<std::uint64_t, std::unique_ptr<connection>> conns;
   bool stopping = false;
   bool exit_loop = false;
+  std::uint32_t callbacks_this_pass = 0;
   bool extra_ca_failed = false;
   deadline_timer stop_timer{};  // id 0: the stop() grace period
 
@@ -270,8 +271,14 @@ struct ws_client::impl {
 
   void run() {
     pthread_setname_np(pthread_self(), "cb-ws-client");
+    // Callbacks in one pass from which the loop counts as busy: a few calls' chunks.
+    constexpr std::uint32_t busy_pass_callbacks = 16;
     while (!exit_loop) {
+      callbacks_this_pass = 0;
       if (lws_service(context, 0) < 0) break;
+      if (callbacks_this_pass >= busy_pass_callbacks && options.busy_pause.count() > 0) {
+        std::this_thread::sleep_for(options.busy_pause);
+      }
     }
     {
       std::lock_guard<std::mutex> guard{mtx};
@@ -618,6 +625,7 @@ int ws_client::impl::callback(lws* wsi, lws_callback_reasons reason, void* user,
 
 int ws_client::impl::dispatch(lws* wsi, lws_callback_reasons reason, void* user, void* in,
                               std::size_t len) {
+  ++callbacks_this_pass;
   if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
     drain_commands();
     return 0;

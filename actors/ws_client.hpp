@@ -46,6 +46,11 @@ struct ws_client_options {
   std::chrono::milliseconds connect_timeout{10000};
   // From close() until the connection is torn down even if the close handshake has not finished.
   std::chrono::milliseconds close_timeout{2000};
+  // After a busy service pass (many callbacks: many calls streaming), pause this long so the next
+  // pass finds more work: lws's poll() walks every socket on each wake-up, and one wake-up per
+  // outgoing audio chunk made poll the bridge's largest cost at 200 calls. Adds at most this much
+  // to a busy bridge's uplink latency; an idle one is never paused. 0: never pause.
+  std::chrono::microseconds busy_pause{1000};
 };
 
 struct parsed_url {
