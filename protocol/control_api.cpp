@@ -373,18 +373,20 @@ constexpr std::array<std::string_view, 11> originate_fields = {
 
 constexpr std::array<std::string_view, 2> message_fields = {"type", "text"};
 
-// overrides.agent from the prompt/first_message/language shortcuts.
-elevenlabs::json_object agent_override(const std::optional<std::string>& prompt,
-                                       const std::optional<std::string>& first_message,
-                                       const std::optional<std::string>& language) {
+// overrides.agent from the prompt/first_message/language shortcuts; nullopt when a string is not
+// text JSON can carry (a form body may hold invalid UTF-8).
+std::optional<elevenlabs::json_object> agent_override(
+    const std::optional<std::string>& prompt, const std::optional<std::string>& first_message,
+    const std::optional<std::string>& language) {
   std::string text;
   json_writer w(text);
   w.begin_object().key("agent").begin_object();
   if (prompt) w.key("prompt").begin_object().key("prompt").string(*prompt).end_object();
   w.member("first_message", first_message).member("language", language);
   w.end_object().end_object();
-  // Built from strings only, so it always parses.
-  return elevenlabs::json_object::parse(text).value();
+  auto parsed = elevenlabs::json_object::parse(text);
+  if (!parsed) return std::nullopt;
+  return std::move(*parsed);
 }
 
 void read_overrides(body_reader& r, std::optional<elevenlabs::json_object>& out) {
@@ -405,6 +407,16 @@ void read_overrides(body_reader& r, std::optional<elevenlabs::json_object>& out)
     return;
   }
   out = agent_override(prompt, first_message, language);
+  if (!out) {
+    for (const auto* field : {"prompt", "first_message", "language"}) {
+      const auto& value = field[0] == 'p' ? prompt : field[0] == 'f' ? first_message : language;
+      if (value && !agent_override(value, std::nullopt, std::nullopt)) {
+        r.fail(field, "must be valid UTF-8 text");
+        return;
+      }
+    }
+    r.fail("prompt", "prompt, first_message and language must be UTF-8 text");
+  }
 }
 
 call_setup read_call_setup(body_reader& r) {

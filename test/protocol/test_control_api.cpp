@@ -470,3 +470,18 @@ TEST_CASE("control_api parses Unix milliseconds and ISO 8601 times", "[control_a
     CHECK_FALSE(api::parse_timestamp(bad));
   }
 }
+
+TEST_CASE("control_api parse_call_setup refuses shortcut text JSON cannot carry", "[control_api]") {
+  // Found by fuzz_control_api: a form's percent-decoding can produce invalid UTF-8.
+  for (const char* body : {"language=%FF", "first_message=a%80b", "prompt=%C3"}) {
+    INFO(body);
+    const auto setup = api::parse_call_setup(body, api::body_format::form);
+    REQUIRE_FALSE(setup);
+    CHECK(setup.error().message.find("UTF-8") != std::string::npos);
+  }
+  const auto ok =
+      api::parse_call_setup("language=es&first_message=%C2%A1Hola%21", api::body_format::form);
+  REQUIRE(ok);
+  REQUIRE(ok->overrides.has_value());
+  CHECK(ok->overrides->text() == R"({"agent":{"first_message":"¡Hola!","language":"es"}})");
+}
