@@ -16,18 +16,7 @@ namespace {
 
 using api::json_writer;
 
-const char* phase_name(call_phase phase) {
-  switch (phase) {
-    case call_phase::connecting:
-      return "connecting";
-    case call_phase::active:
-      return "active";
-    case call_phase::ending:
-      return "ending";
-  }
-  return "unknown";
-}
-
+// The API's names: snake_case, where to_string(context_source) reads as words for the logs.
 const char* source_name(context_source source) {
   switch (source) {
     case context_source::prepared:
@@ -57,7 +46,7 @@ void write_summary_members(json_writer& w, const call_summary& s) {
   w.key("uuid").string(s.uuid);
   w.key("agent_id").string(s.agent_id);
   w.key("conversation_id").string(s.conversation_id);
-  w.key("state").string(phase_name(s.state));
+  w.key("state").string(to_string(s.state));
   w.key("source").string(source_name(s.source));
   w.key("listen_port").integer(s.listen_port);
   w.key("started_unix_ms").integer(s.started_unix_ms);
