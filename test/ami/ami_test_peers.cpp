@@ -1,13 +1,12 @@
 #include "test/ami/ami_test_peers.hpp"
 
+#include <filesystem>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -61,44 +60,7 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-// A certificate for "localhost" and 127.0.0.1 that is its own CA, and its key.
-std::pair<X509*, EVP_PKEY*> self_signed_localhost() {
-  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  X509* cert = X509_new();
-  if (key == nullptr || cert == nullptr) throw std::runtime_error("openssl: allocation failed");
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 24L * 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  const std::pair<int, const char*> extensions[] = {
-      {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
-      {NID_basic_constraints, "critical,CA:TRUE"},
-  };
-  for (const auto& [nid, value] : extensions) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    if (ext == nullptr) throw std::runtime_error("openssl: extension failed");
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  if (X509_sign(cert, key, EVP_sha256()) == 0) throw std::runtime_error("openssl: sign failed");
-  return {cert, key};
-}
-
 }  // namespace
-
-std::uint16_t closed_port() {
-  const auto [fd, port] = listen_loopback();
-  ::close(fd);
-  return port;
-}
 
 // ---- mute_manager ---------------------------------------------------------------------------
 
@@ -178,15 +140,14 @@ void mute_manager::run() {
 
 tls_relay::tls_relay(std::uint16_t target_port, std::string cert_file)
     : target_port_(target_port), cert_file_(std::move(cert_file)) {
-  auto [cert, key] = self_signed_localhost();
-  FILE* out = std::fopen(cert_file_.c_str(), "w");
-  const bool written = out != nullptr && PEM_write_X509(out, cert) == 1;
-  if (out != nullptr) std::fclose(out);
+  // The certificate goes where the test's client will look for its CA; the key stays beside it.
+  const auto dir = std::filesystem::path(cert_file_).parent_path().string();
+  const auto [cert_path, key_path] = make_self_signed_localhost(dir.empty() ? "." : dir);
+  if (cert_path != cert_file_) std::filesystem::rename(cert_path, cert_file_);
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  const bool ready = written && ctx != nullptr && SSL_CTX_use_certificate(ctx, cert) == 1 &&
-                     SSL_CTX_use_PrivateKey(ctx, key) == 1;
-  X509_free(cert);
-  EVP_PKEY_free(key);
+  const bool ready = ctx != nullptr &&
+                     SSL_CTX_use_certificate_file(ctx, cert_file_.c_str(), SSL_FILETYPE_PEM) == 1 &&
+                     SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) == 1;
   if (!ready) {
     SSL_CTX_free(ctx);
     throw std::runtime_error("tls_relay: certificate setup failed");

@@ -2,6 +2,8 @@
 // answering, a port that accepts TCP but never speaks, and TLS in front of fake-ami.
 #pragma once
 
+#include "test/actors_io/test_servers.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -12,8 +14,7 @@ struct ssl_ctx_st;
 
 namespace cb::test {
 
-// A port on 127.0.0.1 with nothing listening (bound, read back, closed).
-std::uint16_t closed_port();
+// closed_port() and make_self_signed_localhost() come from test/actors_io/test_servers.hpp.
 
 // Accepts connections on 127.0.0.1. With `answer_login`, it greets each with the banner, accepts
 // its Login and lists no channels for CoreShowChannels, then answers nothing more, Ping included
