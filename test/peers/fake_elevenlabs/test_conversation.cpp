@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "protocol/elevenlabs_client_messages.hpp"
 #include "test_support.hpp"
@@ -200,6 +202,11 @@ TEST_CASE("the client's close code and reason are recorded exactly") {
   REQUIRE(record.client_close);
   CHECK(record.client_close->code == 1000);
   CHECK(record.client_close->reason == "User ended conversation");
+  // The record closes before the service thread drops the connection from its count.
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (s.agent.counters().active != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
   CHECK(s.agent.counters().active == 0);
 }
 
