@@ -1,10 +1,11 @@
 // Every typed actor interface of the bridge, declared once so actors can hold each other's handles
 // without include cycles. One call is a tree under a CALL actor:
 //
-//   call ── audiosocket_connection (io broker: parse and forward, write what it is given)
+//   call ── audiosocket_connection (io broker: parse and forward caller audio, hang up)
 //        ├─ transcoder            (caller rate <-> agent formats, speexdsp, G.711)
 //        ├─ elevenlabs_session    (agent WebSocket through the shared ws_client thread)
-//        ├─ playout               (jitter buffer, one frame per 20 ms on absolute deadlines)
+//        ├─ playout               (jitter buffer, one frame per 20 ms on the shared clock,
+//        │                         written straight to the socket by an audiosocket_writer)
 //        └─ ami_watcher           (the call's Asterisk channel: variables, hangup, transfer, DTMF)
 //
 // Long-lived services: call_registry (live and prepared calls), port_allocator (legacy pool),
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "actors/ami_messages.hpp"
+#include "actors/audiosocket_writer.hpp"
 #include "actors/call_context.hpp"
 #include "actors/store_records.hpp"
 #include "actors/types.hpp"
@@ -118,8 +120,9 @@ using call_update_sink_actor = caf::typed_actor<caf::reacts_to<call_update>>;
 
 // The CALL REGISTRY knows live calls and calls prepared for UUIDs not connected yet.
 using call_registry_actor = caf::typed_actor<
-    // uuid text, listen port, connection broker -> the call that now owns the connection
-    caf::replies_to<atom::connected, std::string, std::uint16_t, caf::actor>::with<call_actor>,
+    // uuid text, listen port, connection broker, its writer -> the call that now owns them
+    caf::replies_to<atom::connected, std::string, std::uint16_t, caf::actor,
+                    audiosocket_writer_ptr>::with<call_actor>,
     // context (legacy pool when want_pool_port) -> uuid + where Asterisk must connect
     caf::replies_to<atom::prepare, call_context, bool>::with<prepared_call>,
     caf::replies_to<atom::list>::with<std::vector<call_summary>>,

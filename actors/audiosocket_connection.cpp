@@ -2,7 +2,9 @@
 
 #include <caf/io/system_messages.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "actors/log.hpp"
 
@@ -26,6 +28,7 @@ void finish(audiosocket_connection_broker* self, caf::error reason) {
   auto& st = self->state;
   if (st.closing) return;
   st.closing = true;
+  if (st.writer) st.writer->close();
   self->close(st.hdl);
   self->quit(std::move(reason));
 }
@@ -55,7 +58,7 @@ void on_first_frame(audiosocket_connection_broker* self, const audiosocket::fram
   log::info("audiosocket", st.call_id, "connected on port {}{}", st.listen_port,
             id->ascii ? " (OSdial ASCII id)" : "");
   self->request(registry, caf::infinite, atom::connected_v, st.call_id, st.listen_port,
-                caf::actor{self})
+                caf::actor{self}, st.writer)
       .then(
           [self](const call_actor& call) { self->state.call = caf::actor_cast<caf::actor>(call); },
           [self](const caf::error& err) {
@@ -116,6 +119,14 @@ caf::behavior audiosocket_connection(audiosocket_connection_broker* self,
   st.hdl = hdl;
   st.listen_port = listen_port;
   st.parser = audiosocket::parser(options);
+  // CAF's default multiplexer names a connection by its descriptor.
+  st.writer = audiosocket_writer::open(static_cast<int>(hdl.id()));
+  if (!st.writer) {
+    log::error("audiosocket", "", "port {}: cannot take the connection: {}", listen_port,
+               std::strerror(errno));
+    finish(self, make_error(bridge_errc::out_of_descriptors, std::strerror(errno)));
+    return {};
+  }
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk));
   return {
       [self, registry](const caf::io::new_data_msg& msg) {
@@ -149,18 +160,11 @@ caf::behavior audiosocket_connection(audiosocket_connection_broker* self,
           self->send(transcoder, std::move(audio));
         s.before_attach.clear();
       },
-      [self](audiosocket_frame_out& frame) {
-        auto& s = self->state;
-        if (s.closing) return;
-        self->write(s.hdl, frame.bytes.size(), frame.bytes.data());
-        self->flush(s.hdl);
-      },
       [self](atom::hangup) {
         auto& s = self->state;
         if (s.closing) return;
         const auto bytes = audiosocket::hangup_frame();
-        self->write(s.hdl, bytes.size(), bytes.data());
-        self->flush(s.hdl);
+        s.writer->write(bytes.data(), bytes.size());
         finish(self, caf::exit_reason::normal);
       },
   };

@@ -2,8 +2,9 @@
 // single multiplexer thread, so this actor only parses, forwards, and writes what it is given:
 // no transcoding, no JSON, no timers.
 //
-// Accepts: audiosocket_frame_out (write), atom::hangup (write 0x00, close, quit),
-//          (atom::attach, call, transcoder) (where caller audio and events go).
+// Accepts: atom::hangup (write 0x00, close, quit), (atom::attach, call, transcoder) (where caller
+// audio and events go). Audio to the caller does not pass through here: the call's playout writes
+// it with the connection's audiosocket_writer, which the registry hands to the call.
 #pragma once
 
 #include <caf/io/broker.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "actors/actors.hpp"
+#include "actors/audiosocket_writer.hpp"
 #include "actors/metrics/actor_metrics.hpp"
 #include "protocol/audiosocket.hpp"
 
@@ -23,6 +25,7 @@ struct audiosocket_connection_state {
   explicit audiosocket_connection_state(caf::io::broker*) {}
   audiosocket::parser parser;
   caf::io::connection_handle hdl;
+  audiosocket_writer_ptr writer;
   std::uint16_t listen_port = 0;
   std::string call_id;  // text form, empty until the first frame
   caf::actor call;

@@ -3,6 +3,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <algorithm>
 #include <thread>
 
 #include "actors/ami/ami_client.hpp"
@@ -18,6 +19,8 @@
 namespace cb {
 
 void tune_scheduler(caf::actor_system_config& config) {
+  config.set("scheduler.max-threads",
+             static_cast<std::size_t>(std::max(2U, std::thread::hardware_concurrency())));
   config.set("work-stealing.moderate-poll-attempts", 5);
   config.set("work-stealing.moderate-sleep-duration",
              caf::timespan{std::chrono::microseconds(500)});

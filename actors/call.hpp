@@ -65,6 +65,7 @@ call_actor::behavior_type call(metrics::instrumented_pointer<call_actor, call_st
                                std::shared_ptr<const settings> config,
                                std::shared_ptr<ws_client> ws, std::string uuid,
                                call_context context, std::uint16_t listen_port,
-                               caf::actor connection, call_services services);
+                               caf::actor connection, audiosocket_writer_ptr writer,
+                               call_services services);
 
 }  // namespace cb

@@ -294,7 +294,8 @@ call_registry_actor::behavior_type call_registry(registry_ptr self,
   });
   return {
       [self](atom::connected, const std::string& uuid, std::uint16_t port,
-             const caf::actor& connection) -> caf::result<call_actor> {
+             const caf::actor& connection,
+             const audiosocket_writer_ptr& writer) -> caf::result<call_actor> {
         auto& s = self->state;
         if (s.live.count(uuid) != 0) {
           return make_error(bridge_errc::duplicate_call, "a call with id " + uuid + " is live");
@@ -306,7 +307,7 @@ call_registry_actor::behavior_type call_registry(registry_ptr self,
           return make_error(bridge_errc::unknown_call, "no agent configured for this call");
         }
         auto call_handle = self->spawn<caf::monitored>(call, s.config, s.ws, uuid, context, port,
-                                                       connection, s.services);
+                                                       connection, writer, s.services);
         if (context.pool_port != 0) {
           self->send(s.ports, atom::claim_v, context.pool_port, uuid,
                      caf::actor_cast<caf::actor>(call_handle));

@@ -41,11 +41,6 @@ struct playout_chunk {
   std::int32_t rate_hz = 8000;  // the caller rate the transcoder resampled to
 };
 
-// A complete AudioSocket frame (header + payload) for the connection to write.
-struct audiosocket_frame_out {
-  std::vector<std::uint8_t> bytes;
-};
-
 // Why a call ended; the first reason recorded wins.
 enum class end_reason : std::uint8_t {
   caller_hung_up,
@@ -118,10 +113,6 @@ typename Inspector::result_type inspect(Inspector& f, agent_audio& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, playout_chunk& x) {
   return f(caf::meta::type_name("playout_chunk"), x.samples, x.event_id, x.received_ns, x.rate_hz);
-}
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, audiosocket_frame_out& x) {
-  return f(caf::meta::type_name("audiosocket_frame_out"), x.bytes);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_end& x) {

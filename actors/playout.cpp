@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "actors/log.hpp"
 #include "codecs/pcm.hpp"
 #include "codecs/resampler.hpp"
 #include "protocol/audiosocket.hpp"
@@ -86,13 +87,17 @@ void send_frame(playout_ptr self, steady_clock::time_point now) {
   const bool audio = next_frame(st, now);
   const auto kind =
       audiosocket::audio_kind_for_rate(st.rate_hz).value_or(audiosocket::kind::slin_8k);
-  audiosocket_frame_out out;
-  out.bytes.resize(audiosocket::header_size + st.frame.size() * 2);
-  (void)audiosocket::write_header(out.bytes.data(), kind,
+  auto& out = st.frame_bytes;
+  out.resize(audiosocket::header_size + st.frame.size() * 2);
+  (void)audiosocket::write_header(out.data(), kind,
                                   static_cast<std::uint16_t>(st.frame.size() * 2));
-  codecs::store_s16le(st.frame.data(), st.frame.size(),
-                      out.bytes.data() + audiosocket::header_size);
-  caf::anon_send(st.connection, std::move(out));
+  codecs::store_s16le(st.frame.data(), st.frame.size(), out.data() + audiosocket::header_size);
+  if (st.writer->write(out.data(), out.size()) == audiosocket_writer::result::dropped) {
+    ++st.frames_dropped;
+    if (st.frames_dropped == 1) {
+      log::warn("playout", st.call_id, "Asterisk is not reading its audio; dropping frames");
+    }
+  }
   ++st.report.frames_out;
   st.metrics->frame_out();
   record_latencies(st);
@@ -127,13 +132,15 @@ void schedule(playout_ptr self) {
 
 }  // namespace
 
-playout_actor::behavior_type playout(playout_ptr self, caf::actor connection, call_actor call,
+playout_actor::behavior_type playout(playout_ptr self, audiosocket_writer_ptr writer,
+                                     std::string call_id, call_actor call,
                                      std::shared_ptr<metrics::call_metrics> metrics,
                                      std::chrono::milliseconds fade,
                                      std::chrono::milliseconds prefill) {
   auto& st = self->state;
   st.prefill = prefill;
-  st.connection = std::move(connection);
+  st.writer = std::move(writer);
+  st.call_id = std::move(call_id);
   st.call = std::move(call);
   st.metrics = std::move(metrics);
   st.fade = fade;

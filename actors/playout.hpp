@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "actors/actors.hpp"
@@ -19,7 +20,8 @@ namespace cb {
 
 struct playout_state {
   playout_state() = default;
-  caf::actor connection;
+  audiosocket_writer_ptr writer;
+  std::string call_id;  // for its log lines
   call_actor call;
   std::shared_ptr<metrics::call_metrics> metrics;  // the call's, never null
   std::int32_t rate_hz = 8000;
@@ -41,7 +43,9 @@ struct playout_state {
   // interruption's flush arrived; each is recorded once the frame is written.
   std::optional<std::int64_t> turn_received_ns;
   std::optional<std::chrono::steady_clock::time_point> flushed_at;
-  std::vector<std::int16_t> frame;  // scratch
+  std::vector<std::int16_t> frame;        // scratch
+  std::vector<std::uint8_t> frame_bytes;  // scratch: the frame as written
+  std::uint64_t frames_dropped = 0;       // the socket was full: Asterisk stopped reading
   playout_report report;
   std::uint64_t ticks_since_report = 0;
 
@@ -49,8 +53,8 @@ struct playout_state {
 };
 
 playout_actor::behavior_type playout(
-    metrics::instrumented_pointer<playout_actor, playout_state> self, caf::actor connection,
-    call_actor call, std::shared_ptr<metrics::call_metrics> metrics, std::chrono::milliseconds fade,
-    std::chrono::milliseconds prefill);
+    metrics::instrumented_pointer<playout_actor, playout_state> self, audiosocket_writer_ptr writer,
+    std::string call_id, call_actor call, std::shared_ptr<metrics::call_metrics> metrics,
+    std::chrono::milliseconds fade, std::chrono::milliseconds prefill);
 
 }  // namespace cb

@@ -40,6 +40,8 @@ const char* to_string(bridge_errc e) {
       return "bad request";
     case bridge_errc::store_unavailable:
       return "call store database unavailable";
+    case bridge_errc::out_of_descriptors:
+      return "out of file descriptors";
   }
   return "unknown error";
 }

@@ -18,7 +18,6 @@ CAF_ADD_TYPE_ID(callbridge, (cb::caller_audio))
 CAF_ADD_TYPE_ID(callbridge, (cb::agent_uplink))
 CAF_ADD_TYPE_ID(callbridge, (cb::agent_audio))
 CAF_ADD_TYPE_ID(callbridge, (cb::playout_chunk))
-CAF_ADD_TYPE_ID(callbridge, (cb::audiosocket_frame_out))
 CAF_ADD_TYPE_ID(callbridge, (cb::call_end))
 CAF_ADD_TYPE_ID(callbridge, (cb::call_event))
 CAF_ADD_TYPE_ID(callbridge, (cb::call_update))
@@ -76,16 +75,17 @@ enum class bridge_errc : std::uint8_t {
   duplicate_call,
   unknown_call,
   shutting_down,
-  malformed_frame,    // the AudioSocket peer broke the framing
-  no_call_id,         // the first frame was not the call's UUID
-  ami_disabled,       // no ASTERISK_HOST configured
-  ami_not_connected,  // the AMI link is down (reconnecting)
-  ami_timeout,        // no answer to an action within its timeout
-  ami_action_failed,  // Asterisk answered Response: Error (the detail is its Message)
-  ami_bad_action,     // the action could not be built (a value would inject a header)
-  no_channel,         // the call's Asterisk channel is not known (yet)
-  bad_request,        // a request's parameters are missing or malformed
-  store_unavailable,  // the call store's database is down (records wait in the journal)
+  malformed_frame,     // the AudioSocket peer broke the framing
+  no_call_id,          // the first frame was not the call's UUID
+  ami_disabled,        // no ASTERISK_HOST configured
+  ami_not_connected,   // the AMI link is down (reconnecting)
+  ami_timeout,         // no answer to an action within its timeout
+  ami_action_failed,   // Asterisk answered Response: Error (the detail is its Message)
+  ami_bad_action,      // the action could not be built (a value would inject a header)
+  no_channel,          // the call's Asterisk channel is not known (yet)
+  bad_request,         // a request's parameters are missing or malformed
+  store_unavailable,   // the call store's database is down (records wait in the journal)
+  out_of_descriptors,  // the process hit its open-file limit
 };
 
 const char* to_string(bridge_errc e);

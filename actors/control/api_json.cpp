@@ -163,6 +163,7 @@ status_code classify(bridge_errc e) {
       return {400, "bad_request", "bad request"};
     case bridge_errc::malformed_frame:
     case bridge_errc::no_call_id:
+    case bridge_errc::out_of_descriptors:
       break;
   }
   return {500, "internal_error", "internal error"};
