@@ -9,7 +9,8 @@
 //        └─ ami_watcher           (the call's Asterisk channel: variables, hangup, transfer, DTMF)
 //
 // Long-lived services: call_registry (live and prepared calls), port_allocator (legacy pool),
-// ami_client (the one AMI connection), call_store (records), control_api (HTTP/WS, dashboard).
+// ami_client (the one AMI connection), call_store (records), control_api (HTTP/WS, dashboard),
+// playout_clock (the 20 ms beat of every call).
 #pragma once
 
 #include <caf/io/broker.hpp>
@@ -44,11 +45,18 @@ using transcoder_actor =
 
 // PLAYOUT owns the call's downlink clock.
 using playout_actor =
-    caf::typed_actor<caf::reacts_to<playout_chunk>, caf::reacts_to<atom::tick>,
+    caf::typed_actor<caf::reacts_to<playout_chunk>,
+                     // from the playout clock: this frame's slot (steady-clock ns)
+                     caf::reacts_to<atom::tick, std::int64_t>,
                      caf::reacts_to<atom::flush, std::int64_t>,
                      caf::reacts_to<atom::caller_rate, std::int32_t>,
                      // let queued audio finish, then tell the call (atom::drained)
                      caf::reacts_to<atom::drain>>;
+
+// The PLAYOUT CLOCK ticks every call's playout once per 20 ms from one timer, on 1 ms slots the
+// calls are spread over, instead of one timer per call.
+using playout_clock_actor =
+    caf::typed_actor<caf::reacts_to<atom::subscribe, playout_actor>, caf::reacts_to<atom::tick>>;
 
 // The ELEVENLABS SESSION speaks the agent protocol for one call.
 using elevenlabs_session_actor =

@@ -13,6 +13,7 @@
 #include "actors/control/dashboard/dashboard_assets.hpp"
 #include "actors/log.hpp"
 #include "actors/metrics/exposition.hpp"
+#include "actors/playout_clock.hpp"
 #include "actors/port_allocator.hpp"
 #include "actors/store/call_store.hpp"
 
@@ -46,7 +47,9 @@ std::optional<std::string> bridge::start() {
                     pool ? cfg.audiosocket_port_max : std::uint16_t{0}, cfg.prepared_call_timeout);
   ami_ = system_.spawn(ami_client, config_);
   if (!cfg.db_url.empty()) store_ = spawn_call_store(system_, config_);
-  registry_ = system_.spawn(call_registry, config_, ws_, ports_, call_services{ami_, store_, {}});
+  clock_ = system_.spawn(playout_clock);
+  registry_ =
+      system_.spawn(call_registry, config_, ws_, ports_, call_services{ami_, store_, {}, clock_});
   running_ = true;
 
   audiosocket::parser_options options;
@@ -140,6 +143,7 @@ void bridge::stop(std::chrono::milliseconds grace) {
       }
     }
     // Last: ending calls may still have hung their channels up through it and sent their records.
+    self->send_exit(clock_, caf::exit_reason::user_shutdown);
     self->send_exit(ami_, caf::exit_reason::user_shutdown);
     if (store_) {
       // The store writes (or journals) what it holds before it goes.

@@ -60,6 +60,7 @@ class bridge {
   ami_client_actor ami_;
   call_store_actor store_;
   call_registry_actor registry_;
+  playout_clock_actor clock_;
   std::vector<caf::actor> listeners_;
   caf::actor api_;
   std::uint16_t api_port_ = 0;

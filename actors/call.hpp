@@ -24,6 +24,7 @@ struct call_services {
   ami_client_actor ami;
   call_store_actor store;
   call_update_sink_actor sink;
+  playout_clock_actor clock;
 };
 
 // A transfer_call tool waiting for the agent's last words to play out before the Redirect.

@@ -13,10 +13,7 @@ namespace {
 
 using playout_ptr = metrics::instrumented_pointer<playout_actor, playout_state>;
 using std::chrono::steady_clock;
-constexpr auto frame_period = std::chrono::milliseconds(20);
 constexpr auto late_threshold = std::chrono::milliseconds(5);
-// A scheduler stall longer than this re-anchors the clock rather than catch up in a burst.
-constexpr auto max_catch_up = std::chrono::milliseconds(100);
 constexpr std::uint64_t ticks_per_report = 50;
 
 // Fills st.frame with the next 20 ms: queued audio, then silence. Returns true if any of it was
@@ -126,14 +123,11 @@ void convert_rate(playout_chunk& chunk, std::int32_t rate_hz) {
   chunk.rate_hz = rate_hz;
 }
 
-void schedule(playout_ptr self) {
-  self->scheduled_send(self, self->state.deadline, atom::tick_v);
-}
-
 }  // namespace
 
 playout_actor::behavior_type playout(playout_ptr self, audiosocket_writer_ptr writer,
                                      std::string call_id, call_actor call,
+                                     const playout_clock_actor& clock,
                                      std::shared_ptr<metrics::call_metrics> metrics,
                                      std::chrono::milliseconds fade,
                                      std::chrono::milliseconds prefill) {
@@ -144,24 +138,20 @@ playout_actor::behavior_type playout(playout_ptr self, audiosocket_writer_ptr wr
   st.call = std::move(call);
   st.metrics = std::move(metrics);
   st.fade = fade;
-  st.deadline = steady_clock::now();
-  schedule(self);
+  self->send(clock, atom::subscribe_v, caf::actor_cast<playout_actor>(self));
   return {
-      [self](atom::tick) {
+      [self](atom::tick, std::int64_t due_ns) {
         auto& s = self->state;
         const auto now = steady_clock::now();
-        if (now - s.deadline > late_threshold) {
+        if (now.time_since_epoch() - std::chrono::nanoseconds(due_ns) > late_threshold) {
           ++s.report.late_frames;
           s.metrics->late_frame();
         }
         send_frame(self, now);
-        s.deadline += frame_period;
-        if (now - s.deadline > max_catch_up) s.deadline = now + frame_period;
         if (s.draining && s.queue.empty() && s.fade_tail.empty()) {
           s.draining = false;
           self->send(s.call, atom::drained_v);
         }
-        schedule(self);
       },
       [self](playout_chunk& chunk) {
         auto& s = self->state;

@@ -1,6 +1,7 @@
-// PLAYOUT: the call's downlink clock. Asterisk writes every frame it receives at once, and the
-// agent sends audio faster than real time, so the bridge paces: one frame per 20 ms against
-// absolute monotonic deadlines (a relative timer drifts), silence while the agent is quiet (the
+// PLAYOUT: the call's downlink pacing. Asterisk writes every frame it receives at once, and the
+// agent sends audio faster than real time, so the bridge paces: one frame per tick of the playout
+// clock (every 20 ms on absolute monotonic deadlines; a relative timer drifts), written straight
+// to the socket, silence while the agent is quiet (the
 // AudioSocket() application hangs up after 2 s without frames), flush within one frame on barge-in
 // with a short fade instead of a click.
 #pragma once
@@ -26,10 +27,9 @@ struct playout_state {
   std::shared_ptr<metrics::call_metrics> metrics;  // the call's, never null
   std::int32_t rate_hz = 8000;
   std::deque<playout_chunk> queue;
-  std::size_t offset = 0;                          // samples of queue.front() already played
-  std::vector<std::int16_t> fade_tail;             // the faded-out start of flushed audio
-  std::int64_t gate_event_id = 0;                  // chunks of older turns are dropped
-  std::chrono::steady_clock::time_point deadline;  // when the next frame is due
+  std::size_t offset = 0;               // samples of queue.front() already played
+  std::vector<std::int16_t> fade_tail;  // the faded-out start of flushed audio
+  std::int64_t gate_event_id = 0;       // chunks of older turns are dropped
   std::chrono::milliseconds fade{5};
   bool in_turn = false;  // playing a turn's audio (an empty queue then is an underrun)
   // Jitter buffer: a turn starts once this much audio is queued, or once its first audio has
@@ -54,7 +54,8 @@ struct playout_state {
 
 playout_actor::behavior_type playout(
     metrics::instrumented_pointer<playout_actor, playout_state> self, audiosocket_writer_ptr writer,
-    std::string call_id, call_actor call, std::shared_ptr<metrics::call_metrics> metrics,
-    std::chrono::milliseconds fade, std::chrono::milliseconds prefill);
+    std::string call_id, call_actor call, const playout_clock_actor& clock,
+    std::shared_ptr<metrics::call_metrics> metrics, std::chrono::milliseconds fade,
+    std::chrono::milliseconds prefill);
 
 }  // namespace cb
