@@ -1,8 +1,17 @@
 // bench_calls: the load benchmark. It runs the callbridge server as a child process between the
 // call simulator and the fake ElevenLabs agent (both in this process, on loopback), steps the
 // number of concurrent calls up, holds each step, and prints one table row per step: calls up,
-// frames, late frames, pacing jitter, uplink and downlink latency from the peers' stamps, and the
-// server's CPU and memory from /proc. docs/performance.md explains the columns.
+// frames, late frames, pacing jitter, uplink and downlink latency from the peers' stamps,
+// barge-in latency, and the server's CPU and memory from /proc. docs/performance.md explains the
+// columns.
+//
+// Every call is a conversation: the caller streams 20 ms frames without a break as Asterisk does,
+// silent most of the time, and every 2 s speaks a 200 ms tone burst; the agent talks at real time
+// throughout, hears the burst after 60 ms, interrupts itself and, once the caller is quiet again,
+// starts a new long turn. Barge-in is timed from the interruption leaving the fake agent to the
+// first frame at the caller in which the agent's audio stops (its last 10 ms silent: the bridge's
+// short fade-out, then silence). The two are matched exactly: the agent notes the stamp of the
+// caller speech that made it interrupt, and the caller knows which of its calls sent that stamp.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,11 +24,13 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/core.h>
@@ -42,6 +53,13 @@ constexpr std::size_t step_ladder[] = {10, 100, 500, 1000, 2000};
 constexpr auto ramp = 1s;
 // A step breaks when more than this share of its calls fail.
 constexpr double broken_share = 0.01;
+// The caller's turns: quiet, then a tone burst, over and over; the agent interrupts itself after
+// barge_in_after of the burst.
+constexpr auto caller_quiet = 1800ms;
+constexpr auto caller_talk = 200ms;
+constexpr auto barge_in_after = 60ms;
+// Quiet that ends the caller's turn, after which the agent answers with a new turn.
+constexpr auto turn_silence = 200ms;
 
 std::atomic<bool> interrupted{false};
 
@@ -65,7 +83,8 @@ void usage(std::FILE* out) {
       "  --server PATH  the callbridge executable (default: ../callbridge/callbridge next to "
       "this)\n"
       "  --agent ID     the agent id callbridge asks for (default: bench, a tone agent with\n"
-      "                 pcm_16000 both ways that stamps its audio; any fake-elevenlabs id works)\n",
+      "                 pcm_16000 both ways that stamps its audio, talks throughout and lets the\n"
+      "                 caller's bursts interrupt it; any fake-elevenlabs id works)\n",
       out);
 }
 
@@ -139,6 +158,8 @@ struct step_result {
   std::size_t up = 0;
   cs::aggregate_report totals;
   cs::duration_histogram uplink;
+  cs::duration_histogram barge_in;
+  std::uint64_t interruptions = 0;  // sent by the agent; barge_in holds those matched and timed
   double cpu_percent = 0.0;
   double peers_cpu_percent = 0.0;
   double rss_mib = 0.0;
@@ -165,6 +186,10 @@ cs::simulator_options simulator_options_for(std::size_t calls) {
   return o;
 }
 
+std::int64_t to_ns(steady::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 step_result run_step(std::size_t calls, const options& opt, std::uint16_t audiosocket_port,
                      const fe::server& fake, cb::bench::child_process& server,
                      std::int64_t idle_rss_kib) {
@@ -182,7 +207,7 @@ step_result run_step(std::size_t calls, const options& opt, std::uint16_t audios
     // 16 kHz linear PCM both ways with a pcm_16000 agent: the bridge passes the audio bit-exact,
     // so the stamps survive in both directions.
     spec.frame_kind = cb::audiosocket::kind::slin_16k;
-    spec.source = cs::tone_source{300.0, -12.0};
+    spec.source = cs::tone_bursts_source{cs::tone_source{300.0, -12.0}, caller_quiet, caller_talk};
     spec.duration = opt.hold;
     spec.start_delay = std::chrono::duration_cast<std::chrono::nanoseconds>(ramp) *
                        static_cast<std::int64_t>(i) / static_cast<std::int64_t>(calls);
@@ -216,9 +241,18 @@ step_result run_step(std::size_t calls, const options& opt, std::uint16_t audios
   r.broke = !held;
 
   r.totals = sim.aggregate();
-  for (const auto h : handles) {
-    const auto report = sim.report(h);
-    if (report && report->connected_ns != 0) ++r.up;
+  // Which call sent a stamp, and when each call's caller began and stopped hearing the agent.
+  std::unordered_map<std::int64_t, std::size_t> speaker_of;
+  std::vector<std::vector<std::int64_t>> starts(handles.size());
+  std::vector<std::vector<std::int64_t>> stops(handles.size());
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    auto report = sim.report(handles[i]);
+    if (!report) continue;
+    if (report->connected_ns != 0) ++r.up;
+    for (const auto sent : report->speech_sent_ns)
+      speaker_of.emplace(sent, i);
+    starts[i] = std::move(report->audio_starts_ns);
+    stops[i] = std::move(report->audio_stops_ns);
   }
   r.failed = failed_calls(r.totals) + r.totals.ends[static_cast<std::size_t>(cs::call_end::none)];
   r.broke = r.broke || r.failed > failure_limit;
@@ -244,6 +278,30 @@ step_result run_step(std::size_t calls, const options& opt, std::uint16_t audios
   for (std::size_t i = conversations_before; i < records.size(); ++i) {
     for (const auto latency : records[i].user_audio.stamp_latencies)
       r.uplink.record(latency.count());
+    const auto& interruptions = records[i].interruptions;
+    r.interruptions += interruptions.size();
+    for (std::size_t k = 0; k < interruptions.size(); ++k) {
+      const auto& interruption = interruptions[k];
+      if (!interruption.sent_at || !interruption.caller_stamp_ns) continue;
+      const auto speaker = speaker_of.find(*interruption.caller_stamp_ns);
+      if (speaker == speaker_of.end()) continue;
+      const auto sent_ns = to_ns(*interruption.sent_at);
+      // The stop must come before the next interruption, or this one went unheard.
+      const auto next_ns = k + 1 < interruptions.size() && interruptions[k + 1].sent_at
+                               ? to_ns(*interruptions[k + 1].sent_at)
+                               : std::numeric_limits<std::int64_t>::max();
+      const auto& call_starts = starts[speaker->second];
+      const auto& call_stops = stops[speaker->second];
+      // Timed only if the caller was hearing the agent when the interruption left: starts and
+      // stops alternate, so more of them had started than stopped by then.
+      const auto starts_before =
+          std::lower_bound(call_starts.begin(), call_starts.end(), sent_ns) - call_starts.begin();
+      const auto silenced = std::lower_bound(call_stops.begin(), call_stops.end(), sent_ns);
+      if (starts_before <= silenced - call_stops.begin()) continue;
+      if (silenced != call_stops.end() && *silenced < next_ns) {
+        r.barge_in.record(*silenced - sent_ns);
+      }
+    }
   }
   return r;
 }
@@ -255,8 +313,9 @@ double ms(std::int64_t ns) {
 void print_header() {
   fmt::print(
       "| calls | up | frames sent | frames recv | late | jitter p50/p99/max ms | uplink p50/p99 ms "
-      "| downlink p50/p99 ms | server CPU % | peers CPU % | RSS MiB | KiB/call | failed |\n"
-      "|---:|---:|---:|---:|---:|---|---|---|---:|---:|---:|---:|---|\n");
+      "| downlink p50/p99 ms | barge-in p50/p99/max ms (n) | server CPU % | peers CPU % | RSS MiB "
+      "| KiB/call | failed |\n"
+      "|---:|---:|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|---|\n");
   std::fflush(stdout);
 }
 
@@ -269,13 +328,19 @@ void print_row(const step_result& r) {
   const std::string downlink =
       t.downlink.count == 0 ? "-"
                             : fmt::format("{:.2f} / {:.2f}", t.downlink.p50_ms, t.downlink.p99_ms);
+  const std::string barge_in =
+      r.barge_in.count() == 0
+          ? "-"
+          : fmt::format("{:.1f} / {:.1f} / {:.1f} ({})", ms(r.barge_in.percentile_ns(0.5)),
+                        ms(r.barge_in.percentile_ns(0.99)), ms(r.barge_in.max_ns()),
+                        r.barge_in.count());
   fmt::print(
-      "| {} | {} | {} | {} | {} | {:.2f} / {:.2f} / {:.2f} | {} | {} | {:.1f} | {:.1f} | {:.1f} | "
-      "{:.0f} | "
-      "{}{} |\n",
+      "| {} | {} | {} | {} | {} | {:.2f} / {:.2f} / {:.2f} | {} | {} | {} | {:.1f} | {:.1f} | "
+      "{:.1f} | {:.0f} | {}{} |\n",
       r.calls, r.up, t.audio_frames_sent, t.audio_frames_received, t.late_frames,
-      t.deviation_p50_ms, t.deviation_p99_ms, t.deviation_max_ms, uplink, downlink, r.cpu_percent,
-      r.peers_cpu_percent, r.rss_mib, r.kib_per_call, r.failed, r.broke ? " broke" : "");
+      t.deviation_p50_ms, t.deviation_p99_ms, t.deviation_max_ms, uplink, downlink, barge_in,
+      r.cpu_percent, r.peers_cpu_percent, r.rss_mib, r.kib_per_call, r.failed,
+      r.broke ? " broke" : "");
   std::fflush(stdout);
 }
 
@@ -290,6 +355,12 @@ std::vector<std::string> notes_for(const step_result& r) {
     ends += fmt::format("{}{} {}", ends.empty() ? "" : ", ", cs::to_string(end), r.totals.ends[e]);
   }
   if (!ends.empty()) notes.push_back(fmt::format("{} calls: ended otherwise: {}", r.calls, ends));
+  if (r.interruptions > r.barge_in.count()) {
+    notes.push_back(fmt::format(
+        "{} calls: {} of {} interruptions not timed (no stamped caller speech behind them, the "
+        "caller not hearing the agent when they were sent, or no stop heard before the next one)",
+        r.calls, r.interruptions - r.barge_in.count(), r.interruptions));
+  }
   if (r.totals.late_sends > 0) {
     notes.push_back(fmt::format("{} calls: the simulator sent {} frames late (worst {:.1f} ms)",
                                 r.calls, r.totals.late_sends, r.totals.max_send_lag_ms));
@@ -298,14 +369,15 @@ std::vector<std::string> notes_for(const step_result& r) {
 }
 
 fe::agent_profile bench_agent(const options& opt) {
-  // Greets for the whole call in 20 ms chunks at real time, stamped, so the downlink figure is
-  // the bridge's delay rather than a chunk's wait in the jitter buffer. No barge-in: the caller
-  // talks throughout.
-  const auto greeting_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opt.hold + 5s);
+  // Talks in 20 ms chunks at real time, stamped, so the downlink figure is the bridge's delay
+  // rather than a chunk's wait in the jitter buffer: a greeting and every answer last longer than
+  // the call, so the agent talks until the caller interrupts it.
+  const auto turn_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opt.hold + 5s);
   auto profile = fe::parse_agent_spec(fmt::format(
-      "bench=tone,in=pcm_16000,out=pcm_16000,ms={},chunk_ms=20,burst_ms=0,speed=1,stamp=1,"
-      "barge_in=0,public=1",
-      greeting_ms.count()));
+      "bench=tone,in=pcm_16000,out=pcm_16000,ms={0},reply_tone=440,reply_ms={0},chunk_ms=20,"
+      "burst_ms=0,speed=1,stamp=1,barge_in=1,barge_in_ms={1},silence_ms={2},public=1",
+      turn_ms.count(), std::chrono::milliseconds(barge_in_after).count(),
+      std::chrono::milliseconds(turn_silence).count()));
   if (!profile) throw std::runtime_error("bench agent: " + profile.error());
   return *profile;
 }

@@ -93,6 +93,18 @@ struct call_report {
   std::int64_t last_heard_ns = 0;
   double heard_hz = 0.0;  // dominant frequency of the heard frames logged
 
+  // Arrival of each audio frame in which heard audio stopped: its last 10 ms below
+  // call_spec::silence_threshold_dbfs while the frame before ended above it (a barge-in's short
+  // fade-out into silence, or the end of a turn). Up to max_events.
+  std::vector<std::int64_t> audio_stops_ns;
+  // The reverse: each audio frame whose last 10 ms are heard after one that ended quiet (the first
+  // frame counts when heard). Between a start and the next stop the caller hears audio.
+  std::vector<std::int64_t> audio_starts_ns;
+  // With a tone_bursts_source and stamps: the send time (the stamp) of every tone frame sent, up to
+  // max_events.
+  std::vector<std::int64_t> speech_sent_ns;
+  static constexpr std::size_t max_events = 20000;
+
   std::vector<received_frame> frames;  // every frame received, up to max_logged_frames
   bool frames_truncated = false;
   std::vector<std::int16_t> pcm;  // with record_pcm: the audio frames' samples, in order

@@ -37,7 +37,18 @@ struct clip_source {
   then after_end = then::stop;
 };
 
-using audio_source = std::variant<tone_source, silence_source, clip_source>;
+// A caller who speaks now and then: `quiet` of digital silence, then the tone for `talk`, over and
+// over, streamed without a break as Asterisk streams a leg. Source time starts with the first
+// frame and, like the tone's phase, stops during send gaps. With stamps on, the send times of the
+// tone frames are reported (call_report::speech_sent_ns), so a peer that reacted to the speech
+// (the agent's barge-in) can tell which call spoke.
+struct tone_bursts_source {
+  tone_source tone;
+  std::chrono::nanoseconds quiet{std::chrono::milliseconds{1800}};
+  std::chrono::nanoseconds talk{std::chrono::milliseconds{200}};
+};
+
+using audio_source = std::variant<tone_source, silence_source, clip_source, tone_bursts_source>;
 
 // Times are from the moment the connection is up.
 struct dtmf_event {

@@ -128,8 +128,12 @@ std::optional<address> resolve(const std::string& host, std::uint16_t port) {
 }
 
 bool source_is_valid(const audio_source& source, int rate_hz) {
-  if (const auto* tone = std::get_if<tone_source>(&source)) {
-    return std::isfinite(tone->frequency_hz) && tone->frequency_hz > 0.0;
+  const auto tone_is_valid = [](const tone_source& tone) {
+    return std::isfinite(tone.frequency_hz) && tone.frequency_hz > 0.0;
+  };
+  if (const auto* tone = std::get_if<tone_source>(&source)) return tone_is_valid(*tone);
+  if (const auto* bursts = std::get_if<tone_bursts_source>(&source)) {
+    return tone_is_valid(bursts->tone) && bursts->talk.count() > 0 && bursts->quiet.count() >= 0;
   }
   if (const auto* clip = std::get_if<clip_source>(&source)) {
     return clip->clip != nullptr && clip->clip->rate_hz == rate_hz;
@@ -187,6 +191,9 @@ struct call {
   bool want_write = false;
   std::optional<tone_oscillator> tone;
   std::size_t clip_position = 0;
+  std::uint64_t source_frames = 0;  // frames the source produced so far
+  bool speaking = false;            // the frame just produced is a tone burst's
+  bool tail_heard = false;          // the last frame received ended in heard audio
   bool source_exhausted = false;
   std::uint64_t next_slot = 0;  // audio slot k is sent at connected + (k + 1) * 20 ms
   std::size_t next_dtmf = 0;
@@ -491,6 +498,8 @@ class worker {
     c.output.reserve(output_frames * frame_bytes + output_slack);
     if (const auto* tone = std::get_if<tone_source>(&c.spec.source)) {
       c.tone.emplace(tone->frequency_hz, c.rate_hz, tone->level_dbfs);
+    } else if (const auto* bursts = std::get_if<tone_bursts_source>(&c.spec.source)) {
+      c.tone.emplace(bursts->tone.frequency_hz, c.rate_hz, bursts->tone.level_dbfs);
     }
     const auto planned_ns =
         std::max({c.spec.duration.count(), c.spec.max_time.count(), planned_call_ns});
@@ -516,6 +525,18 @@ class worker {
   // end, 0 once the source is over).
   std::size_t produce(call& c) {
     std::int16_t* const out = samples_.data();
+    const std::uint64_t frame_index = c.source_frames++;
+    if (const auto* bursts = std::get_if<tone_bursts_source>(&c.spec.source)) {
+      const std::int64_t cycle = bursts->quiet.count() + bursts->talk.count();
+      const auto at = static_cast<std::int64_t>(frame_index) * frame_period_ns % cycle;
+      c.speaking = at >= bursts->quiet.count();
+      if (c.speaking) {
+        c.tone->generate(out, c.frame_samples);
+      } else {
+        codecs::fill_silence(out, c.frame_samples);
+      }
+      return c.frame_samples;
+    }
     if (c.tone) {
       c.tone->generate(out, c.frame_samples);
       return c.frame_samples;
@@ -563,7 +584,12 @@ class worker {
     if (lag > c.spec.timing.late_after.count()) ++c.report.late_sends;
     c.report.max_send_lag_ms =
         std::max(c.report.max_send_lag_ms, static_cast<double>(lag) / ns_per_ms);
-    if (c.spec.stamp && n >= stamp::samples) stamp::write(samples_.data(), now);
+    if (c.spec.stamp && n >= stamp::samples) {
+      stamp::write(samples_.data(), now);
+      if (c.speaking && c.report.speech_sent_ns.size() < call_report::max_events) {
+        c.report.speech_sent_ns.push_back(now);
+      }
+    }
     const auto length = static_cast<std::uint16_t>(n * 2);
     // The kind is audio and n > 0, which is all write_header checks.
     static_cast<void>(as::write_header(frame_.data(), c.spec.frame_kind, length));
@@ -755,6 +781,15 @@ class worker {
     if (const auto sent = stamp::read(samples, n)) {
       if (*sent <= now && now - *sent < max_stamp_age_ns) c.downlink.record(now - *sent);
     }
+    // Stamps sit at a frame's start, so the last 10 ms are the audio alone.
+    const std::size_t tail = n / 2;
+    const bool tail_heard =
+        tail > 0 && codecs::level_dbfs(samples + n - tail, tail) > c.spec.silence_threshold_dbfs;
+    if (tail_heard != c.tail_heard) {
+      auto& changes = tail_heard ? c.report.audio_starts_ns : c.report.audio_stops_ns;
+      if (changes.size() < call_report::max_events) changes.push_back(now);
+    }
+    c.tail_heard = tail_heard;
     if (c.spec.record_pcm) {
       auto& pcm = c.report.pcm;
       if (pcm.size() + n <= c.spec.max_pcm_samples) {

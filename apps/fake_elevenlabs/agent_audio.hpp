@@ -11,7 +11,6 @@
 
 #include "codecs/audio_format.hpp"
 #include "codecs/resampler.hpp"
-#include "codecs/tone.hpp"
 
 namespace cb::fake_elevenlabs {
 
@@ -31,7 +30,7 @@ class audio_source {
   [[nodiscard]] virtual std::size_t total() const = 0;
 };
 
-// A steady sine; its phase carries on across reads.
+// A steady sine at -12 dBFS; its phase carries on across reads.
 [[nodiscard]] std::unique_ptr<audio_source> make_tone(double frequency_hz, int duration_ms,
                                                       int rate_hz);
 

@@ -180,6 +180,7 @@ std::optional<std::string> apply_option(agent_profile& p, std::string_view key,
   if (key == "vad_dbfs") return set_double(p.vad_threshold_dbfs);
   if (key == "silence_ms") return set_int(p.turn_silence_ms);
   if (key == "barge_in") return set_bool(p.barge_in);
+  if (key == "barge_in_ms") return set_int(p.barge_in_ms);
   if (key == "reply_tone") return set_double(p.reply_tone.frequency_hz);
   if (key == "reply_ms") return set_int(p.reply_tone.duration_ms);
   if (key == "long_tone") return set_double(p.long_turn.frequency_hz);

@@ -110,8 +110,9 @@ struct agent_profile {
 // A CLI agent spec "<id>=<scenario>[,key=value...]", where <scenario> follows the agent-id
 // convention and the keys are: in, out, tone, ms (greeting tone; ms=0 for no greeting), text,
 // public, require (dynamic variables joined by '+'), overrides, chunk_ms, burst_ms, speed, stamp,
-// vad_dbfs, silence_ms, barge_in, reply_tone, reply_ms, long_tone, long_ms, interrupt_ms, stale,
-// tool, arg.<name> (a string tool parameter), code, type, message, flat, delay_ms.
+// vad_dbfs, silence_ms, barge_in, barge_in_ms, reply_tone, reply_ms, long_tone, long_ms,
+// interrupt_ms, stale, tool, arg.<name> (a string tool parameter), code, type, message, flat,
+// delay_ms.
 [[nodiscard]] expected<agent_profile, std::string> parse_agent_spec(std::string_view spec);
 
 }  // namespace cb::fake_elevenlabs

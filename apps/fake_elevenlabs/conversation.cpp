@@ -96,7 +96,6 @@ conversation::conversation(const conversation_env& env, lws* wsi, agent_profile 
       analyzer_(profile_, profile_.scenario == scenario_kind::echo),
       init_timer_{{}, this, &conversation::init_timeout_fired},
       ping_timer_{{}, this, &conversation::ping_fired},
-      pacing_timer_{{}, this, &conversation::pacing_fired},
       scenario_timer_{{}, this, &conversation::scenario_fired},
       chunk_samples_(static_cast<std::size_t>(profile_.output.rate_hz) *
                      static_cast<std::size_t>(profile_.chunk_ms) / 1000) {
@@ -105,9 +104,10 @@ conversation::conversation(const conversation_env& env, lws* wsi, agent_profile 
 }
 
 conversation::~conversation() {
-  for (auto* slot : {&init_timer_, &ping_timer_, &pacing_timer_, &scenario_timer_}) {
+  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
     lws_sul_cancel(&slot->sul);
   }
+  env_.pacing->cancel(*this);
 }
 
 void conversation::on_timer(lws_sorted_usec_list_t* sul) {
@@ -175,7 +175,12 @@ int conversation::writeable() {
       if (p.id == item.id) p.written_at = now;
     }
   } else if (item.kind == frame_kind::interruption) {
-    update([&](conversation_record& r) { r.interruption_sent_at = now; });
+    update([&](conversation_record& r) {
+      r.interruption_sent_at = now;
+      for (auto& i : r.interruptions) {
+        if (i.event_id == item.id && !i.sent_at) i.sent_at = now;
+      }
+    });
   }
   tx_.pop_front();
   if (!tx_.empty()) lws_callback_on_writable(wsi_);
@@ -196,9 +201,10 @@ void conversation::peer_closing(const std::uint8_t* payload, std::size_t len) {
 }
 
 void conversation::closed() {
-  for (auto* slot : {&init_timer_, &ping_timer_, &pacing_timer_, &scenario_timer_}) {
+  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
     lws_sul_cancel(&slot->sul);
   }
+  env_.pacing->cancel(*this);
   const bool stopping = env_.stopping != nullptr && env_.stopping->load();
   const auto now = clock::now();
   close_kind state = close_kind::open;
@@ -481,7 +487,7 @@ void conversation::ping_fired() {
   arm(ping_timer_, env_.ping_interval);
 }
 
-void conversation::pacing_fired() {
+void conversation::grid_timer_fired() {
   if (turn_) {
     pump_turn();
   } else {
@@ -500,7 +506,7 @@ void conversation::say(agent_utterance utterance) {
   pending_turns_.push_back(std::move(utterance));
   // Started from the loop, never inside say(): the scenario gets to note the turn's id before
   // turn_sent() can report it.
-  if (!turn_) arm(pacing_timer_, std::chrono::microseconds(0));
+  if (!turn_) env_.pacing->schedule(*this, std::chrono::microseconds(0));
 }
 
 void conversation::start_next_turn() {
@@ -567,7 +573,8 @@ void conversation::pump_turn() {
   const double chunk_ms = 1000.0 * static_cast<double>(chunk_samples_.size()) / rate;
   const double due_ms = (t.sent_ms + chunk_ms - profile_.burst_ms) / profile_.speed;
   const double wait_ms = due_ms - ms_between(t.started_at, now);
-  arm(pacing_timer_, std::chrono::microseconds(std::lround(std::max(wait_ms, 1.0) * 1000.0)));
+  env_.pacing->schedule(*this,
+                        std::chrono::microseconds(std::lround(std::max(wait_ms, 1.0) * 1000.0)));
 }
 
 void conversation::send_chunk(std::int64_t event_id, audio_source& source,
@@ -684,14 +691,18 @@ void conversation::interrupt(std::int64_t event_id) {
   if (closing_) return;
   const bool speaking = agent_speaking();
   if (turn_) {
-    lws_sul_cancel(&pacing_timer_.sul);
+    env_.pacing->cancel(*this);
     turn_.reset();
   }
   pending_turns_.clear();
   playout_end_ = clock::now();
   queue_event(el::interruption_event{event_id}, frame_kind::interruption, event_id);
+  // Caller speech that interrupted the agent carries the caller's stamps: keep the one that
+  // identifies the frame, so a benchmark can match the interruption with the call.
+  const auto caller_stamp = analyzer_.in_turn() ? analyzer_.voiced_stamp_ns() : std::nullopt;
   update([&](conversation_record& r) {
     r.interruption_event_id = event_id;
+    r.interruptions.push_back(interruption_record{event_id, std::nullopt, caller_stamp});
     if (speaking && !r.agent_turns.empty()) r.agent_turns.back().interrupted = true;
   });
   log_event("->", fmt::format("interruption #{}", event_id));
@@ -721,9 +732,10 @@ void conversation::close(int code, std::string_view reason) {
   closing_ = true;
   pending_turns_.clear();
   turn_.reset();
-  for (auto* slot : {&init_timer_, &ping_timer_, &pacing_timer_, &scenario_timer_}) {
+  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
     lws_sul_cancel(&slot->sul);
   }
+  env_.pacing->cancel(*this);
 }
 
 void conversation::set_timer(std::chrono::milliseconds delay) {

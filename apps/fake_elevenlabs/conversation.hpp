@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apps/fake_elevenlabs/agent_profile.hpp"
+#include "apps/fake_elevenlabs/pacing_grid.hpp"
 #include "apps/fake_elevenlabs/record_store.hpp"
 #include "apps/fake_elevenlabs/scenario.hpp"
 #include "apps/fake_elevenlabs/uplink_analyzer.hpp"
@@ -34,6 +35,7 @@ namespace cb::fake_elevenlabs {
 struct conversation_env {
   lws_context* context = nullptr;
   record_store* records = nullptr;
+  lws_grid_timers* pacing = nullptr;  // the agent audio's pacing timers
   std::chrono::milliseconds ping_interval{2000};
   std::chrono::milliseconds init_timeout{1000};
   const std::function<void(std::string_view)>* log = nullptr;  // empty function: no logging
@@ -45,7 +47,7 @@ struct conversation_env {
 // Frames larger than this end the conversation with 1009 (the Python SDK's own limit is 16 MiB).
 inline constexpr std::size_t max_frame_bytes = std::size_t{16} << 20U;
 
-class conversation final : public scenario_context {
+class conversation final : public scenario_context, private grid_timer_target {
  public:
   conversation(const conversation_env& env, lws* wsi, agent_profile profile,
                std::string conversation_id, std::size_t record_index);
@@ -108,7 +110,7 @@ class conversation final : public scenario_context {
   void arm(timer_slot& slot, std::chrono::microseconds delay) const;
   void init_timeout_fired();
   void ping_fired();
-  void pacing_fired();
+  void grid_timer_fired() override;  // pacing
   void scenario_fired();
 
   void handle_frame();
@@ -143,7 +145,6 @@ class conversation final : public scenario_context {
 
   timer_slot init_timer_;
   timer_slot ping_timer_;
-  timer_slot pacing_timer_;
   timer_slot scenario_timer_;
 
   // Receive side: the frame being reassembled, a copy to parse in place, the decoded audio.

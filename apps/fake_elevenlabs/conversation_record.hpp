@@ -70,6 +70,15 @@ struct agent_turn_record {
   bool interrupted = false;
 };
 
+// One interruption the agent sent.
+struct interruption_record {
+  std::int64_t event_id = 0;
+  std::optional<clock::time_point> sent_at;  // when lws_write took the frame
+  // When caller speech caused it: the send time in the stamp (apps/callsim/audio_stamp.hpp) of
+  // the caller frame holding the latest voiced audio, if the caller's audio was stamped.
+  std::optional<std::int64_t> caller_stamp_ns;
+};
+
 struct tool_result_record {
   elevenlabs::client_tool_result result;
   bool matches_call = false;  // tool_call_id is one the agent sent
@@ -125,8 +134,10 @@ struct conversation_record {
 
   std::vector<agent_turn_record> agent_turns;
   std::vector<std::string> tool_calls_sent;  // tool_call_ids
+  std::vector<interruption_record> interruptions;
+  // The latest interruption's id, and when lws_write took its frame.
   std::optional<std::int64_t> interruption_event_id;
-  std::optional<clock::time_point> interruption_sent_at;  // when lws_write took the frame
+  std::optional<clock::time_point> interruption_sent_at;
   std::uint64_t stale_chunks_sent = 0;
   std::uint64_t server_messages_sent = 0;
 

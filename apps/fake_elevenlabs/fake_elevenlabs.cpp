@@ -126,6 +126,7 @@ struct server::impl {
   record_store records;
   std::mt19937_64 rng{std::random_device{}()};
   conversation_env env;
+  std::optional<lws_grid_timers> pacing;
 
   // Service-thread state.
   std::unordered_map<std::string, signature_entry> signatures;
@@ -183,7 +184,9 @@ int server::impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       conv->receive(in, len);
       return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-      return conv == nullptr ? -1 : conv->writeable();
+      if (conv == nullptr) return -1;
+      ++self->frames_this_pass;
+      return conv->writeable();
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
       if (conv != nullptr) conv->peer_closing(static_cast<const std::uint8_t*>(in), len);
       return 0;
@@ -383,6 +386,8 @@ void server::impl::run() {
   // longer touches the context.
   { const std::lock_guard<std::mutex> lock(stop_mutex); }
   stopping.store(true);
+  // Closing conversations still cancel their pacing; only the lws timer must go first.
+  pacing->stop();
   lws_context_destroy(context);
 }
 
@@ -428,8 +433,10 @@ expected<std::uint16_t, std::string> server::start(server_options options) {
   const int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(m.context, "default"));
   m.port = static_cast<std::uint16_t>(port);
 
+  m.pacing.emplace(m.context, m.options.pacing_grid);
   m.env.context = m.context;
   m.env.records = &m.records;
+  m.env.pacing = &*m.pacing;
   m.env.ping_interval = m.options.ping_interval;
   m.env.init_timeout = m.options.init_timeout;
   m.env.log = &m.options.log;

@@ -45,10 +45,14 @@ struct server_options {
   // never appears in it.
   std::function<void(std::string_view)> log;
   bool verbose = false;  // also pings, pongs and every audio chunk
-  // When one pass of the service loop handled 8 frames or more, wait this long before polling
-  // again, so that the next poll() returns many ready sockets instead of a few (lws polls every
-  // socket on each pass). Measured at 1,000 conversations x 50 chunks/s: 7.3 -> 3.8 us of
-  // service-thread time per chunk. Adds at most this much delay to frames, and only under load;
+  // The agent's audio chunks are paced on this grid of the monotonic clock: each deadline is
+  // rounded up to it, so the chunks of all conversations due in one grid step leave in one pass of
+  // the service loop (see pacing_grid.hpp). Delays a chunk by less than this; 0: exact deadlines.
+  std::chrono::microseconds pacing_grid{1000};
+  // When one pass of the service loop handled 8 frames or more (read or written), wait this long
+  // before polling again, so that the next poll() returns many ready sockets instead of a few (lws
+  // polls every socket on each pass). Measured at 1,000 conversations x 50 chunks/s: 7.3 -> 3.8 us
+  // of service-thread time per chunk. Adds at most this much delay to frames, and only under load;
   // 0 turns it off.
   std::chrono::microseconds poll_batching{1000};
 };

@@ -32,9 +32,9 @@ constexpr std::string_view usage = R"(usage: fake-elevenlabs [options]
   --agent SPEC           register an agent: <id>=<scenario>[,key=value...], e.g.
                          support=transcript,in=ulaw_8000,out=ulaw_8000,public=1
                          keys: in out tone ms text public require overrides chunk_ms burst_ms
-                         speed stamp vad_dbfs silence_ms barge_in reply_tone reply_ms long_tone
-                         long_ms interrupt_ms stale tool arg.<name> code type message flat
-                         delay_ms
+                         speed stamp vad_dbfs silence_ms barge_in barge_in_ms reply_tone reply_ms
+                         long_tone long_ms interrupt_ms stale tool arg.<name> code type message
+                         flat delay_ms
   --restrict-agents      only registered agents exist (otherwise any id following
                          <scenario>[.<in_format>[.<out_format>]] works, e.g. echo.ulaw_8000.ulaw_8000)
   --ping-interval D      ping period (default 2s; D like 500ms, 2s)
@@ -42,6 +42,8 @@ constexpr std::string_view usage = R"(usage: fake-elevenlabs [options]
   --signature-ttl D      signed URL lifetime (default 900s)
   --poll-batching D      under load, pause D between polls so each finds many ready
                          sockets (default 1ms; 0 turns it off)
+  --pacing-grid D        round audio chunk deadlines up to this grid, so chunks due together
+                         leave in one pass (default 1ms; 0: exact deadlines)
   --verbose              also log pings, pongs and every audio chunk
 scenarios: tone echo interrupt end_call client_tool error (error_1002 error_1008 error_1011
            error_quota) stall slow_reader refuse transcript
@@ -107,6 +109,11 @@ int main(int argc, char** argv) {
       const auto d = v ? parse_duration(*v) : std::nullopt;
       if (!d) return fail("--poll-batching needs a duration like 1ms");
       options.poll_batching = *d;
+    } else if (arg == "--pacing-grid") {
+      const auto v = value();
+      const auto d = v ? parse_duration(*v) : std::nullopt;
+      if (!d) return fail("--pacing-grid needs a duration like 1ms");
+      options.pacing_grid = *d;
     } else if (arg == "--ping-interval" || arg == "--init-timeout" || arg == "--signature-ttl") {
       const auto v = value();
       const auto d = v ? parse_duration(*v) : std::nullopt;

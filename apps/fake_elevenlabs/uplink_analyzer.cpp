@@ -36,6 +36,7 @@ uplink_analyzer::uplink_analyzer(const agent_profile& profile, bool keep_turn_au
       window_(window_samples_) {
   // 250 ms at the highest rate: the usual largest chunk decodes without reallocation.
   samples_.reserve(static_cast<std::size_t>(profile.input.rate_hz) / 4);
+  stamps_ahead_.reserve(16);
 }
 
 double uplink_analyzer::position_ms() const {
@@ -46,13 +47,14 @@ double uplink_analyzer::position_ms() const {
 void uplink_analyzer::process(const std::uint8_t* bytes, std::size_t n,
                               clock::time_point received_at, user_audio_record& record) {
   const std::size_t count = n / format_.bytes_per_sample();
+  const std::uint64_t base = windows_done_ * window_samples_ + window_fill_;
   samples_.resize(held_back_ + count);
   std::int16_t* decoded = samples_.data() + held_back_;
   if (format_.enc == codecs::encoding::ulaw) {
     codecs::decode_ulaw(bytes, count, decoded);
   } else {
     codecs::load_s16le(bytes, count, decoded);
-    find_stamps(received_at, record);
+    find_stamps(received_at, base, record);
   }
   record.chunks += 1;
   record.bytes += n;
@@ -64,22 +66,31 @@ void uplink_analyzer::process(const std::uint8_t* bytes, std::size_t n,
                                : std::min(samples_.size(), callsim::stamp::samples - 1);
   const std::size_t ready = samples_.size() - keep;
   std::size_t at = 0;
+  std::size_t stamps_passed = 0;
   while (at < ready) {
     const std::size_t take = std::min(ready - at, window_samples_ - window_fill_);
     std::copy_n(samples_.data() + at, take, window_.data() + window_fill_);
     window_fill_ += take;
     at += take;
     if (window_fill_ == window_samples_) {
+      const std::uint64_t window_end = (windows_done_ + 1) * window_samples_;
+      while (stamps_passed < stamps_ahead_.size() &&
+             stamps_ahead_[stamps_passed].position < window_end) {
+        window_stamp_ns_ = stamps_ahead_[stamps_passed++].sent_ns;
+      }
       analyse_window(record);
       window_fill_ = 0;
     }
   }
+  stamps_ahead_.erase(stamps_ahead_.begin(),
+                      stamps_ahead_.begin() + static_cast<std::ptrdiff_t>(stamps_passed));
   std::copy(samples_.begin() + static_cast<std::ptrdiff_t>(ready), samples_.end(),
             samples_.begin());
   held_back_ = keep;
 }
 
-void uplink_analyzer::find_stamps(clock::time_point received_at, user_audio_record& record) {
+void uplink_analyzer::find_stamps(clock::time_point received_at, std::uint64_t base,
+                                  user_audio_record& record) {
   namespace stamp = callsim::stamp;
   const std::int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(received_at.time_since_epoch()).count();
@@ -91,6 +102,7 @@ void uplink_analyzer::find_stamps(clock::time_point received_at, user_audio_reco
     if (!sent_ns) continue;
     const std::chrono::nanoseconds latency(now_ns - *sent_ns);
     if (latency.count() < 0 || latency > max_stamp_age) continue;
+    stamps_ahead_.push_back(found_stamp{base + i, *sent_ns});
     ++record.stamps;
     record.stamp_latency_sum += latency;
     record.stamp_latency_max = std::max(record.stamp_latency_max, latency);
@@ -116,6 +128,7 @@ void uplink_analyzer::analyse_window(user_audio_record& record) {
   const bool voiced = level > threshold_dbfs_;
 
   if (voiced) {
+    if (window_stamp_ns_) voiced_stamp_ns_ = window_stamp_ns_;
     const double frequency =
         codecs::estimate_frequency_hz(window_.data(), window_samples_, format_.rate_hz);
     record.voiced_ms += window_ms_;

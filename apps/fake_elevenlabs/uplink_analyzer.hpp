@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "apps/fake_elevenlabs/agent_profile.hpp"
@@ -51,9 +52,13 @@ class uplink_analyzer {
   [[nodiscard]] double turn_voiced_ms() const { return turn_voiced_ms_; }
   // Uplink audio received so far, in milliseconds.
   [[nodiscard]] double position_ms() const;
+  // The send time in the stamp of the caller frame holding the latest voiced window (the last
+  // stamp found at or before the window's end); nullopt before any voiced window or stamp.
+  [[nodiscard]] std::optional<std::int64_t> voiced_stamp_ns() const { return voiced_stamp_ns_; }
 
  private:
-  void find_stamps(clock::time_point received_at, user_audio_record& record);
+  // base: the stream position (samples since the first chunk) of samples_[0].
+  void find_stamps(clock::time_point received_at, std::uint64_t base, user_audio_record& record);
   void analyse_window(user_audio_record& record);
   void end_turn();
 
@@ -79,6 +84,14 @@ class uplink_analyzer {
   double silence_run_ms_ = 0;
   std::vector<std::int16_t> turn_audio_;
   std::size_t turn_audio_voiced_end_ = 0;
+
+  struct found_stamp {
+    std::uint64_t position = 0;  // in samples since the first chunk
+    std::int64_t sent_ns = 0;
+  };
+  std::vector<found_stamp> stamps_ahead_;        // found in samples not yet analysed
+  std::optional<std::int64_t> window_stamp_ns_;  // the last stamp before the current window's end
+  std::optional<std::int64_t> voiced_stamp_ns_;
 
   events events_;
 };

@@ -17,6 +17,7 @@
 
 #include "apps/callsim/call_analysis.hpp"
 #include "apps/callsim/callsim.hpp"
+#include "codecs/pcm.hpp"
 #include "codecs/tone.hpp"
 #include "fake_audiosocket_server.hpp"
 
@@ -571,4 +572,51 @@ TEST_CASE("start_call refuses calls it cannot place") {
   auto nowhere = spec;
   nowhere.host = "no such host.invalid";
   CHECK(sim.start_call(nowhere).error() == cs::start_error::bad_address);
+}
+
+TEST_CASE("a tone-bursts caller streams silence between bursts and reports when it spoke") {
+  rig r;
+  auto spec = r.spec();
+  // A 160 ms cycle: frames 0-4 silent, 5-7 the tone, and again from frame 8.
+  spec.source = cs::tone_bursts_source{cs::tone_source{1000.0, -12.0}, 100ms, 60ms};
+  spec.duration = 400ms;
+  spec.stamp = true;
+  const auto [report, log] = r.run(spec);
+  const auto audio = log.audio();
+  REQUIRE(audio.size() == 20);
+  std::vector<std::int64_t> speech_stamps;
+  for (std::size_t k = 0; k < audio.size(); ++k) {
+    const auto& payload = audio[k]->payload;
+    std::vector<std::int16_t> samples(payload.size() / 2);
+    cb::codecs::load_s16le(payload.data(), samples.size(), samples.data());
+    const double level = cb::codecs::level_dbfs(samples.data() + cs::stamp::samples,
+                                                samples.size() - cs::stamp::samples);
+    INFO("frame " << k);
+    if (k % 8 >= 5) {
+      CHECK(level > -20.0);
+      speech_stamps.push_back(stamp_of(*audio[k]));
+    } else {
+      CHECK(level < -90.0);
+    }
+  }
+  CHECK(report.speech_sent_ns == speech_stamps);
+}
+
+TEST_CASE("the caller notes each frame in which the audio it hears starts or stops") {
+  server_behaviour behaviour;
+  behaviour.play = {{1000.0, 10, true}, {0.0, 5}, {800.0, 5}, {0.0, 5}};
+  behaviour.after_play = server_behaviour::then::send_hangup;
+  rig r(behaviour);
+  auto spec = r.spec();
+  spec.source = cs::silence_source{};
+  spec.end = cs::end_mode::wait_for_server;
+  spec.max_time = 5s;
+  const auto [report, log] = r.run(spec);
+  REQUIRE(report.frames.size() == 26);
+  REQUIRE(report.audio_stops_ns.size() == 2);
+  CHECK(report.audio_stops_ns[0] == report.frames[10].arrival_ns);
+  CHECK(report.audio_stops_ns[1] == report.frames[20].arrival_ns);
+  REQUIRE(report.audio_starts_ns.size() == 2);
+  CHECK(report.audio_starts_ns[0] == report.frames[0].arrival_ns);
+  CHECK(report.audio_starts_ns[1] == report.frames[15].arrival_ns);
 }

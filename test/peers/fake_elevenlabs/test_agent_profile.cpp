@@ -86,6 +86,12 @@ TEST_CASE("CLI agent specs set the id, the scenario and the options") {
   REQUIRE(interrupt);
   CHECK_FALSE(interrupt->greeting);
   CHECK(interrupt->stale_chunks == 5);
+
+  const auto barge = fe::parse_agent_spec("quick=tone,barge_in=1,barge_in_ms=60,silence_ms=200");
+  REQUIRE(barge);
+  CHECK(barge->barge_in);
+  CHECK(barge->barge_in_ms == 60);
+  CHECK(barge->turn_silence_ms == 200);
 }
 
 TEST_CASE("malformed CLI agent specs are refused with a reason") {

@@ -336,3 +336,38 @@ TEST_CASE("stamped agent audio carries its send time at the start of every 20 ms
   CHECK(stamps == 30);
   CHECK_FALSE(cb::callsim::stamp::read(audio.data() + 160, audio.size() - 160));
 }
+
+TEST_CASE("tone: stamped caller speech that interrupts the agent is named by its stamp") {
+  auto agent = fe::parse_agent_spec("barge=tone,ms=5000,barge_in_ms=60,silence_ms=200");
+  REQUIRE(agent);
+  running_server s(with_agent(*agent));
+  auto client = start_conversation(s, "barge");
+  REQUIRE(client->wait_for([](const auto& e) { return has_event<el::audio_event>(e); }, 2s));
+  auto speech = concat(tone(700, 300, 16000), silence(400, 16000));
+  const std::int64_t first_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(fe::clock::now().time_since_epoch())
+          .count();
+  for (std::size_t frame = 0; frame * 320 < speech.size(); ++frame) {
+    cb::callsim::stamp::write(speech.data() + frame * 320,
+                              first_ns - static_cast<std::int64_t>(frame));
+  }
+  send_audio(*client, speech, pcm_16000);
+  REQUIRE(client->wait_for([](const auto& e) { return has_event<el::interruption_event>(e); }, 3s));
+  REQUIRE(s.agent.wait_for(
+      [](const auto& records) {
+        return !records.empty() && !records[0].interruptions.empty() &&
+               records[0].interruptions[0].sent_at.has_value();
+      },
+      2s));
+
+  const auto record = s.agent.conversations().at(0);
+  REQUIRE(record.interruptions.size() == 1);
+  const auto& interruption = record.interruptions[0];
+  CHECK(interruption.event_id == events_of<el::interruption_event>(client->events())[0].event_id);
+  CHECK(record.interruption_sent_at == interruption.sent_at);
+  REQUIRE(interruption.caller_stamp_ns);
+  // Three 20 ms windows of the tone (frames 0-14) make 60 ms of speech: frame 2 at the earliest.
+  const std::int64_t frame = first_ns - *interruption.caller_stamp_ns;
+  CHECK(frame >= 2);
+  CHECK(frame < 15);
+}

@@ -138,3 +138,28 @@ TEST_CASE("mu-law input is never searched for stamps") {
   CHECK(record.stamps == 0);
   CHECK(record.received_ms == Approx(20));
 }
+
+TEST_CASE("the stamp of the caller frame holding the latest speech is kept, silence leaves it") {
+  auto profile = fe::make_profile("tone", fe::scenario_kind::tone);
+  fe::uplink_analyzer analyzer(profile, false);
+  fe::user_audio_record record;
+  const auto received_at = fe::clock::now();
+  const std::int64_t first_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>((received_at - 1s).time_since_epoch())
+          .count();
+  // Frames 0-9 silent, 10-19 a tone, 20-49 silent; each stamped with its own time.
+  auto audio = t::concat(t::silence(200, 16000), t::tone(440, 200, 16000));
+  audio = t::concat(std::move(audio), t::silence(600, 16000));
+  for (std::size_t frame = 0; frame * 320 < audio.size(); ++frame) {
+    cb::callsim::stamp::write(audio.data() + frame * 320,
+                              first_ns + static_cast<std::int64_t>(frame) * 20'000'000);
+  }
+  const std::vector<std::int16_t> quiet(audio.begin(), audio.begin() + 10 * 320);
+  const std::vector<std::int16_t> rest(audio.begin() + 10 * 320, audio.end());
+
+  feed(analyzer, record, quiet, t::pcm_16000, 20, received_at);
+  CHECK_FALSE(analyzer.voiced_stamp_ns().has_value());
+  // 30 ms chunks: windows and chunks do not line up.
+  feed(analyzer, record, rest, t::pcm_16000, 30, received_at);
+  CHECK(analyzer.voiced_stamp_ns() == first_ns + 19 * 20'000'000);
+}
