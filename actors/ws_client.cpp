@@ -203,6 +203,7 @@ struct ws_client::impl {
   bool stopping = false;
   bool exit_loop = false;
   std::uint32_t callbacks_this_pass = 0;
+  std::uint32_t writes_armed_this_pass = 0;
   bool extra_ca_failed = false;
   deadline_timer stop_timer{};  // id 0: the stop() grace period
 
@@ -275,8 +276,12 @@ struct ws_client::impl {
     constexpr std::uint32_t busy_pass_callbacks = 16;
     while (!exit_loop) {
       callbacks_this_pass = 0;
+      writes_armed_this_pass = 0;
       if (lws_service(context, 0) < 0) break;
-      if (callbacks_this_pass >= busy_pass_callbacks && options.busy_pause.count() > 0) {
+      // Writes armed in this pass go out in the next one, at once: pausing first would hold every
+      // queued audio chunk back by the whole pause.
+      if (callbacks_this_pass >= busy_pass_callbacks && writes_armed_this_pass == 0 &&
+          options.busy_pause.count() > 0) {
         std::this_thread::sleep_for(options.busy_pause);
       }
     }
@@ -453,9 +458,10 @@ struct ws_client::impl {
     }
   }
 
-  static void request_writable(connection& c) {
+  void request_writable(connection& c) {
     if (c.writable_requested || c.wsi == nullptr) return;
     c.writable_requested = true;
+    ++writes_armed_this_pass;
     lws_callback_on_writable(c.wsi);
   }
 
@@ -485,7 +491,7 @@ struct ws_client::impl {
     begin_close(*c, code, reason);
   }
 
-  void begin_close(connection& c, std::uint16_t code, const std::string& reason) const {
+  void begin_close(connection& c, std::uint16_t code, const std::string& reason) {
     c.closing = true;
     c.close_code = code;
     c.close_reason = reason.substr(0, max_close_reason_bytes);
