@@ -30,12 +30,17 @@ void fire(clock_ptr self, std::size_t slot, steady_clock::time_point due) {
     self->send(playout, atom::tick_v, due_ns);
 }
 
+// The clock runs only while a playout is subscribed: an idle bridge takes no wake-ups.
+void start_ticking(clock_ptr self) {
+  auto& st = self->state;
+  st.running = true;
+  st.next_at = steady_clock::now() + slot_period;
+  self->scheduled_send(self, st.next_at, atom::tick_v);
+}
+
 }  // namespace
 
 playout_clock_actor::behavior_type playout_clock(clock_ptr self) {
-  auto& st = self->state;
-  st.next_at = steady_clock::now() + slot_period;
-  self->scheduled_send(self, st.next_at, atom::tick_v);
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& s = self->state;
     const auto it = s.slot_of.find(msg.source);
@@ -54,6 +59,7 @@ playout_clock_actor::behavior_type playout_clock(clock_ptr self) {
         s.slots[slot].push_back(playout);
         s.slot_of.emplace(playout.address(), slot);
         self->monitor(playout);
+        if (!s.running) start_ticking(self);
       },
       [self](atom::tick) {
         auto& s = self->state;
@@ -67,6 +73,10 @@ playout_clock_actor::behavior_type playout_clock(clock_ptr self) {
           fire(self, s.next_slot, s.next_at);
           s.next_slot = (s.next_slot + 1) % playout_clock_state::slot_count;
           s.next_at += slot_period;
+        }
+        if (s.slot_of.empty()) {
+          s.running = false;
+          return;
         }
         self->scheduled_send(self, s.next_at, atom::tick_v);
       },

@@ -23,6 +23,7 @@ struct playout_clock_state {
   std::unordered_map<caf::actor_addr, std::size_t> slot_of;
   std::size_t next_slot = 0;
   std::chrono::steady_clock::time_point next_at;  // when next_slot is due
+  bool running = false;                           // a tick is scheduled
 
   static inline const char* name = "playout_clock";
 };
