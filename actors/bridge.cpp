@@ -20,6 +20,9 @@
 namespace cb {
 
 void tune_scheduler(caf::actor_system_config& config) {
+  // One read per readiness event: an AudioSocket frame arrives every 20 ms, so a second read only
+  // finds EAGAIN (epoll is level-triggered; data left over wakes the multiplexer again).
+  config.set("middleman.max-consecutive-reads", 1);
   config.set("scheduler.max-threads",
              static_cast<std::size_t>(std::max(2U, std::thread::hardware_concurrency())));
   config.set("work-stealing.moderate-poll-attempts", 5);
