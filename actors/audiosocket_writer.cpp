@@ -1,6 +1,8 @@
 #include "actors/audiosocket_writer.hpp"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,10 @@ bool would_block(int error) {
 std::shared_ptr<audiosocket_writer> audiosocket_writer::open(int fd) {
   const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) return nullptr;
+  // Each frame leaves when it is due, never held back behind an unacknowledged one (Nagle), as
+  // Asterisk does on its end. Not a TCP socket (tests): nothing to set.
+  const int on = 1;
+  static_cast<void>(::setsockopt(own, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on));
   return std::shared_ptr<audiosocket_writer>(new audiosocket_writer(own));
 }
 

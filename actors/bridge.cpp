@@ -50,7 +50,7 @@ std::optional<std::string> bridge::start() {
                     pool ? cfg.audiosocket_port_max : std::uint16_t{0}, cfg.prepared_call_timeout);
   ami_ = system_.spawn(ami_client, config_);
   if (!cfg.db_url.empty()) store_ = spawn_call_store(system_, config_);
-  clock_ = system_.spawn(playout_clock);
+  clock_ = system_.spawn(playout_clock, std::chrono::microseconds(1000));
   registry_ =
       system_.spawn(call_registry, config_, ws_, ports_, call_services{ami_, store_, {}, clock_});
   running_ = true;

@@ -8,7 +8,7 @@ namespace {
 
 using clock_ptr = metrics::instrumented_pointer<playout_clock_actor, playout_clock_state>;
 using std::chrono::steady_clock;
-constexpr auto slot_period = std::chrono::milliseconds(1);
+constexpr auto frame_period = std::chrono::microseconds(20000);
 // A stall longer than this (the process was descheduled) skips the missed slots rather than tick
 // every playout several times in a burst; the playouts count those frames late.
 constexpr auto max_catch_up = std::chrono::milliseconds(40);
@@ -34,13 +34,20 @@ void fire(clock_ptr self, std::size_t slot, steady_clock::time_point due) {
 void start_ticking(clock_ptr self) {
   auto& st = self->state;
   st.running = true;
-  st.next_at = steady_clock::now() + slot_period;
+  st.next_at = steady_clock::now() + st.slot_period;
   self->scheduled_send(self, st.next_at, atom::tick_v);
 }
 
 }  // namespace
 
-playout_clock_actor::behavior_type playout_clock(clock_ptr self) {
+playout_clock_actor::behavior_type playout_clock(clock_ptr self,
+                                                 std::chrono::microseconds slot_period) {
+  auto& st = self->state;
+  st.slot_period = std::clamp(slot_period, std::chrono::microseconds(100), frame_period);
+  if (frame_period % st.slot_period != std::chrono::microseconds(0)) {
+    st.slot_period = std::chrono::microseconds(1000);
+  }
+  st.slots.resize(static_cast<std::size_t>(frame_period / st.slot_period));
   self->set_down_handler([self](const caf::down_msg& msg) {
     auto& s = self->state;
     const auto it = s.slot_of.find(msg.source);
@@ -65,14 +72,14 @@ playout_clock_actor::behavior_type playout_clock(clock_ptr self) {
         auto& s = self->state;
         const auto now = steady_clock::now();
         if (now - s.next_at > max_catch_up) {
-          const auto missed = static_cast<std::size_t>((now - s.next_at) / slot_period);
-          s.next_slot = (s.next_slot + missed) % playout_clock_state::slot_count;
-          s.next_at += missed * slot_period;
+          const auto missed = static_cast<std::size_t>((now - s.next_at) / s.slot_period);
+          s.next_slot = (s.next_slot + missed) % s.slots.size();
+          s.next_at += missed * s.slot_period;
         }
         while (s.next_at <= now) {
           fire(self, s.next_slot, s.next_at);
-          s.next_slot = (s.next_slot + 1) % playout_clock_state::slot_count;
-          s.next_at += slot_period;
+          s.next_slot = (s.next_slot + 1) % s.slots.size();
+          s.next_at += s.slot_period;
         }
         if (s.slot_of.empty()) {
           s.running = false;

@@ -58,12 +58,16 @@ struct clock_fixture {
 
 }  // namespace
 
-TEST_CASE("the playout clock ticks each playout every 20 ms, calls spread over the slots") {
+namespace {
+
+// Runs `playouts` stand-ins on a clock with the given slot period for 300 ms; returns the phases
+// (first deadline relative to the first stand-in's, modulo 20 ms) after checking every stand-in was
+// ticked exactly 20 ms apart.
+std::set<std::int64_t> run_clock(std::size_t playouts, std::chrono::microseconds slot_period) {
   clock_fixture f;
-  constexpr std::size_t playouts = 40;
   tick_log log;
   log.dues.resize(playouts);
-  auto clock = f.system->spawn(cb::playout_clock);
+  auto clock = f.system->spawn(cb::playout_clock, slot_period);
   std::vector<cb::playout_actor> members;
   for (std::size_t i = 0; i < playouts; ++i) {
     members.push_back(f.system->spawn(stand_in, &log, i));
@@ -86,17 +90,33 @@ TEST_CASE("the playout clock ticks each playout every 20 ms, calls spread over t
     if (origin == 0) origin = dues.front();
     phases.insert(((dues.front() - origin) % 20'000'000 + 20'000'000) % 20'000'000);
   }
+  return phases;
+}
+
+}  // namespace
+
+TEST_CASE("the playout clock ticks each playout every 20 ms, calls spread over the slots") {
   // 40 playouts over 20 one-millisecond slots: two in each.
+  const auto phases = run_clock(40, 1000us);
   CHECK(phases.size() == 20);
   for (const auto phase : phases)
     CHECK(phase % 1'000'000 == 0);
+}
+
+TEST_CASE("the playout clock's slot period divides the frame period") {
+  const auto phases = run_clock(20, 2000us);
+  CHECK(phases.size() == 10);
+  for (const auto phase : phases)
+    CHECK(phase % 2'000'000 == 0);
+  // 3 ms does not divide 20 ms: the clock keeps its 1 ms slots.
+  CHECK(run_clock(20, 3000us).size() == 20);
 }
 
 TEST_CASE("a playout that goes down leaves the clock and the others ticking") {
   clock_fixture f;
   tick_log log;
   log.dues.resize(2);
-  auto clock = f.system->spawn(cb::playout_clock);
+  auto clock = f.system->spawn(cb::playout_clock, 1000us);
   auto leaving = f.system->spawn(stand_in, &log, 0);
   auto staying = f.system->spawn(stand_in, &log, 1);
   caf::anon_send(clock, cb::atom::subscribe_v, leaving);
