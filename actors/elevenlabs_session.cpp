@@ -14,9 +14,6 @@ using session_ptr =
     metrics::instrumented_pointer<elevenlabs_session_actor, elevenlabs_session_state>;
 using phase = elevenlabs_session_state::phase;
 constexpr const char* component = "elevenlabs";
-// Caller audio older than this when it reaches the session is of no use to the agent's turn-taking:
-// the caller has moved on. Only an overloaded bridge gets there.
-constexpr auto max_uplink_age = std::chrono::milliseconds(1000);
 
 std::string url_encode(std::string_view s) {
   static constexpr char hex[] = "0123456789ABCDEF";
@@ -207,23 +204,11 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
       [self](agent_uplink& up) {
         auto& s = self->state;
         if (s.current != phase::ready) return;
-        const auto age = std::chrono::steady_clock::now().time_since_epoch() -
-                         std::chrono::nanoseconds(up.received_ns);
-        if (age > max_uplink_age) {
-          // An overloaded bridge sheds what the agent can no longer use instead of queueing it.
-          if (s.stale_uplink_frames++ == 0) {
-            log::warn(component, s.call_id,
-                      "caller audio reached the agent session {} ms late; dropping audio older "
-                      "than {} ms (the bridge is overloaded)",
-                      std::chrono::duration_cast<std::chrono::milliseconds>(age).count(),
-                      max_uplink_age.count());
-          }
-          return;
-        }
         s.tx.clear();
         elevenlabs::append_user_audio_chunk(s.tx, up.bytes.data(), up.bytes.size());
         send_json(self);
-        s.metrics->uplink_latency(age);
+        s.metrics->uplink_latency(std::chrono::steady_clock::now().time_since_epoch() -
+                                  std::chrono::nanoseconds(up.received_ns));
       },
       [self](http_response& response) {
         auto& s = self->state;

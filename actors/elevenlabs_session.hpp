@@ -47,7 +47,6 @@ struct elevenlabs_session_state {
   std::string tx;          // reused serialization buffer
   elevenlabs::server_event event;
   std::uint64_t stale_chunks = 0;
-  std::uint64_t stale_uplink_frames = 0;  // caller audio too old to send (overload)
   // AMI may still add the channel's variables: the initiation message waits for ami_call_link.
   bool awaiting_link = false;
   bool initiation_held = false;

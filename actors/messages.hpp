@@ -92,7 +92,7 @@ struct playout_report {
 // Sampled uplink figures the transcoder reports to its call about once a second.
 struct uplink_report {
   std::uint64_t frames_in = 0;
-  std::uint64_t frames_dropped = 0;  // caller audio beyond the pre-ready buffer
+  std::uint64_t frames_dropped = 0;  // beyond the pre-ready buffer, or too late (overload)
   double caller_level_dbfs = -120.0;
 };
 

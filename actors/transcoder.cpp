@@ -11,6 +11,15 @@ namespace {
 
 using transcoder_ptr = metrics::instrumented_pointer<transcoder_actor, transcoder_state>;
 constexpr std::uint64_t frames_per_report = 50;  // one second of 20 ms frames
+// Live caller audio older than this when the transcoder gets to it is of no use to the agent's
+// turn-taking: the caller has moved on.
+constexpr auto max_uplink_age = std::chrono::milliseconds(1000);
+
+bool stale(const caller_audio& in) {
+  return std::chrono::steady_clock::now().time_since_epoch() -
+             std::chrono::nanoseconds(in.received_ns) >
+         max_uplink_age;
+}
 
 // Resampler for from -> to, or nothing when the rates match (the copy is cheaper).
 std::optional<codecs::resampler> make_resampler(int from, int to) {
@@ -83,6 +92,17 @@ transcoder_actor::behavior_type transcoder(transcoder_ptr self, call_actor call,
             ++s.report.frames_dropped;
           }
           s.before_ready.push_back(std::move(in));
+        } else if (stale(in)) {
+          // An overloaded bridge sheds live audio the agent can no longer use instead of queueing
+          // it behind the backlog. (Audio held before the agent was ready is sent whatever its
+          // age.)
+          ++s.report.frames_dropped;
+          if (s.stale_frames++ == 0) {
+            log::warn("transcoder", s.metrics->uuid(),
+                      "caller audio waited over {} ms for the transcoder; dropping late audio (the "
+                      "bridge is overloaded)",
+                      max_uplink_age.count());
+          }
         } else {
           send_uplink(self, in);
         }
