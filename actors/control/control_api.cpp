@@ -99,12 +99,18 @@ memory_use process_memory() {
   return use;
 }
 
+// A service that is switched off, or did not answer within the probe's timeout.
+void write_state(api::json_writer& w, const char* state) {
+  w.begin_object().key("state").string(state).end_object();
+}
+
 // --- readiness and status: several services asked at once --------------------------------------
 
 // What the services answered to one round of status requests (nullopt: disabled or no answer).
 struct service_probe {
   bool ami_enabled = false;
   std::optional<ami_status> ami;
+  bool store_enabled = false;
   std::optional<store_status> store;
   bool pool_enabled = false;
   std::optional<std::pair<std::uint32_t, std::uint32_t>> ports;  // leased, total
@@ -133,6 +139,7 @@ void probe_services(self_ptr self, bool ask_store,
             [p](caf::error&) { p->done(); });
   }
   if (ask_store && h.store) {
+    p->store_enabled = true;
     ++p->pending;
     self->request(h.store, probe_timeout, atom::status_v)
         .then(
@@ -227,20 +234,24 @@ http_reply render_status(const service_probe& p, const control::http_server& ser
   w.key("clients_dropped").unsigned_integer(stats.clients_dropped);
   w.end_object().key("ami");
   if (!p.ami_enabled) {
-    w.begin_object().key("state").string("disabled").end_object();
+    write_state(w, "disabled");
   } else if (p.ami) {
     control::write_ami_status(w, *p.ami);
   } else {
-    w.null();
+    write_state(w, "no_answer");
   }
   w.key("store");
-  if (p.store) {
+  if (!p.store_enabled) {
+    write_state(w, "disabled");
+  } else if (p.store) {
     control::write_store_status(w, *p.store);
   } else {
-    w.null();
+    write_state(w, "no_answer");
   }
   w.key("ports");
-  if (p.ports) {
+  if (!p.pool_enabled) {
+    write_state(w, "disabled");
+  } else if (p.ports) {
     w.begin_object()
         .key("leased")
         .unsigned_integer(p.ports->first)
@@ -248,7 +259,7 @@ http_reply render_status(const service_probe& p, const control::http_server& ser
         .unsigned_integer(p.ports->second)
         .end_object();
   } else {
-    w.null();
+    write_state(w, "no_answer");
   }
   w.end_object();
   return json_reply(200, std::move(out));

@@ -92,6 +92,16 @@ caf::behavior fake_registry(caf::event_based_actor* /*self*/,
   };
 }
 
+// A service that takes every request and never answers.
+class silent_service : public caf::event_based_actor {
+ public:
+  using caf::event_based_actor::event_based_actor;
+  caf::behavior make_behavior() override {
+    set_default_handler(caf::drop);
+    return {[](const std::string&) {}};  // a behavior, so the actor stays up
+  }
+};
+
 caf::behavior fake_ami(caf::event_based_actor* /*self*/, ami_link_state state) {
   return {
       [state](atom::status) {
@@ -219,18 +229,21 @@ fixture::fixture(fixture_options options) {
   auto registry = system->spawn(fake_registry, record);
   fakes.push_back(registry);
   handles.registry = caf::actor_cast<call_registry_actor>(registry);
+  const auto service = [&](caf::actor fake) {
+    return options.silent_services ? caf::actor{system->spawn<silent_service>()} : std::move(fake);
+  };
   if (options.with_ami) {
-    auto ami = system->spawn(fake_ami, options.ami_state);
+    auto ami = service(system->spawn(fake_ami, options.ami_state));
     fakes.push_back(ami);
     handles.ami = caf::actor_cast<ami_client_actor>(ami);
   }
   if (options.with_store) {
-    auto store = system->spawn(fake_store, record);
+    auto store = service(system->spawn(fake_store, record));
     fakes.push_back(store);
     handles.store = caf::actor_cast<call_store_actor>(store);
   }
   if (options.with_ports) {
-    auto ports = system->spawn(fake_ports, std::uint32_t{1}, std::uint32_t{8});
+    auto ports = service(system->spawn(fake_ports, std::uint32_t{1}, std::uint32_t{8}));
     fakes.push_back(ports);
     handles.ports = caf::actor_cast<port_allocator_actor>(ports);
   }

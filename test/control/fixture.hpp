@@ -74,6 +74,8 @@ struct fixture_options {
   ami_link_state ami_state = ami_link_state::connected;
   bool with_store = true;
   bool with_ports = true;
+  // The AMI client, store and port allocator present but never answering (a stalled service).
+  bool silent_services = false;
   bool with_token = true;
   bool shared_port = true;
   std::size_t max_body = 4096;

@@ -356,6 +356,32 @@ TEST_CASE("control API serves Prometheus metrics and its status", "[control]") {
   CHECK(json_at(status.body, {"ports"}) == R"({"leased":1,"total":8})");
 }
 
+TEST_CASE("control API status tells a service switched off from one that does not answer",
+          "[control]") {
+  SECTION("off") {
+    fixture_options options;
+    options.with_ami = false;
+    options.with_store = false;
+    options.with_ports = false;
+    fixture f(options);
+    const auto status = f.call("GET", "/api/status");
+    REQUIRE(status.status == 200);
+    for (const char* service : {"ami", "store", "ports"}) {
+      CHECK(json_at(status.body, {service}) == R"({"state":"disabled"})");
+    }
+  }
+  SECTION("silent") {
+    fixture_options options;
+    options.silent_services = true;
+    fixture f(options);
+    const auto status = f.call("GET", "/api/status");
+    REQUIRE(status.status == 200);
+    for (const char* service : {"ami", "store", "ports"}) {
+      CHECK(json_at(status.body, {service}) == R"({"state":"no_answer"})");
+    }
+  }
+}
+
 TEST_CASE("control API answers unknown paths and methods", "[control]") {
   fixture f;
   const auto missing = f.call("GET", "/api/nothing");

@@ -775,14 +775,14 @@
   }
 
   function renderServiceStatus(status) {
-    state.storeStatus = status.store || null;
+    state.storeStatus = status.store && status.store.backend ? status.store : null;
     renderAmi(status.ami);
     renderStore(status.store, status.api);
     if (state.selected) renderCallMeta();
   }
 
   function renderAmi(ami) {
-    if (!ami) {
+    if (!ami || ami.state === 'no_answer') {
       renderFacts(ui.amiFacts, [['state', 'no answer', 'bad']]);
       return;
     }
@@ -805,8 +805,10 @@
 
   function renderStore(store, apiFigures) {
     const facts = [];
-    if (!store) {
-      facts.push(['store', 'off (DB_URL=none) or silent', 'muted']);
+    if (!store || store.state === 'disabled') {
+      facts.push(['store', 'off (DB_URL=none)', 'muted']);
+    } else if (store.state === 'no_answer') {
+      facts.push(['store', 'no answer', 'bad']);
     } else {
       facts.push(['backend', store.backend]);
       facts.push(['database', store.database_up ? 'up' : 'down', store.database_up ? 'ok' : 'bad']);
@@ -903,7 +905,7 @@
       setText(ui.historyNoticeTitle, 'Call store disabled');
       setText(
         ui.historyNoticeText,
-        'The server keeps no call records (DB_URL=none), or its store did not answer the status request. Search again to retry.',
+        'The server keeps no call records (DB_URL=none).',
       );
     } else {
       ui.historyNotice.dataset.level = 'bad';
@@ -937,12 +939,12 @@
       const status = await api('GET', '/api/status');
       if (!current()) return;
       renderServiceStatus(status);
-      if (!status.store) {
+      if (!status.store || status.store.state === 'disabled') {
         showStoreNotice('disabled');
         return;
       }
       if (!status.store.database_up) {
-        showStoreNotice('unavailable', status.store.last_error);
+        showStoreNotice('unavailable', status.store.last_error || 'the call store did not answer');
         return;
       }
       const page = await api('GET', historyPath(filters, offset));
