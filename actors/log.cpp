@@ -9,6 +9,8 @@
 #include <mutex>
 #include <utility>
 
+#include "codecs/utf8.hpp"
+
 namespace cb {
 
 const char* to_string(log_level level) noexcept {
@@ -177,38 +179,6 @@ void append_text_field(std::string& out, std::string_view text, bool is_message)
   }
 }
 
-// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is not one.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  std::size_t length = 0;
-  std::uint32_t min_code = 0;
-  std::uint32_t code = 0;
-  if (lead < 0x80) return 1;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    min_code = 0x80;
-    code = lead & 0x1fU;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    min_code = 0x800;
-    code = lead & 0x0fU;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    min_code = 0x10000;
-    code = lead & 0x07U;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto c = static_cast<unsigned char>(text[i + k]);
-    if ((c & 0xc0) != 0x80) return 0;
-    code = (code << 6U) | (c & 0x3fU);
-  }
-  if (code < min_code || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
-}
-
 void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   for (std::size_t i = 0; i < text.size();) {
@@ -240,7 +210,7 @@ void append_json_string(std::string& out, std::string_view text) {
         if (c < 0x20) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
         } else if (c >= 0x80) {
-          const auto length = utf8_sequence_length(text, i);
+          const auto length = codecs::utf8_sequence_length(text, i);
           if (length == 0) {
             out.append("\\ufffd");
             ++i;

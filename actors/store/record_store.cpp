@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "actors/store/schema.hpp"
+#include "codecs/utf8.hpp"
 
 namespace cb::store {
 
@@ -148,38 +149,6 @@ std::string column_list(const std::vector<column>& columns) {
   return out;
 }
 
-// Length of the valid UTF-8 sequence at text[i], or 0 when there is none.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto lead = static_cast<unsigned char>(text[i]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  std::uint32_t code = 0;
-  std::uint32_t min_code = 0;
-  if ((lead & 0xe0U) == 0xc0U) {
-    length = 2;
-    code = lead & 0x1fU;
-    min_code = 0x80;
-  } else if ((lead & 0xf0U) == 0xe0U) {
-    length = 3;
-    code = lead & 0x0fU;
-    min_code = 0x800;
-  } else if ((lead & 0xf8U) == 0xf0U) {
-    length = 4;
-    code = lead & 0x07U;
-    min_code = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  for (std::size_t k = 1; k < length; ++k) {
-    const auto c = static_cast<unsigned char>(text[i + k]);
-    if ((c & 0xc0U) != 0x80U) return 0;
-    code = (code << 6U) | (c & 0x3fU);
-  }
-  if (code < min_code || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
-}
-
 // A VARCHAR(n) value: n characters of up to four bytes.
 sql_value short_text(std::string_view s, std::size_t chars) {
   return fit_utf8(s, chars, 4 * chars);
@@ -304,7 +273,7 @@ std::string fit_utf8(std::string_view text, std::size_t max_chars, std::size_t m
   out.reserve(std::min(text.size(), max_bytes));
   std::size_t chars = 0;
   for (std::size_t i = 0; i < text.size() && chars < max_chars;) {
-    const std::size_t length = utf8_sequence_length(text, i);
+    const std::size_t length = codecs::utf8_sequence_length(text, i);
     const std::string_view piece = length == 0 ? replacement : text.substr(i, length);
     if (out.size() + piece.size() > max_bytes) break;
     out += piece;
