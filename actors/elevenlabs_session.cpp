@@ -206,7 +206,7 @@ elevenlabs_session_actor::behavior_type elevenlabs_session(
         if (s.current != phase::ready) return;
         s.tx.clear();
         elevenlabs::append_user_audio_chunk(s.tx, up.bytes.data(), up.bytes.size());
-        send_json(self);
+        if (s.conn != 0) s.ws->send_stream(s.conn, std::exchange(s.tx, std::string{}));
         s.metrics->uplink_latency(std::chrono::steady_clock::now().time_since_epoch() -
                                   std::chrono::nanoseconds(up.received_ns));
       },

@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "actors/metrics/service_metrics.hpp"
+
 namespace cb {
 
 namespace {
@@ -146,7 +148,8 @@ struct ws_client::impl {
   struct command {
     op what = op::send;
     std::uint64_t id = 0;
-    std::string text;  // message to send, or close reason
+    std::string text;     // message to send, or close reason
+    bool stream = false;  // a real-time message: droppable when too late
     std::uint16_t code = 0;
     parsed_url url;
     http_headers headers;
@@ -175,8 +178,13 @@ struct ws_client::impl {
     bool peer_closed = false;
     std::uint16_t close_code = 0;
     std::string close_reason;
-    std::deque<std::string> tx;
+    struct outgoing {
+      std::string text;
+      bool stream = false;
+    };
+    std::deque<outgoing> tx;
     std::size_t tx_bytes = 0;
+    std::size_t stream_bytes = 0;       // of tx, in stream messages
     std::vector<unsigned char> tx_buf;  // LWS_PRE + the largest message so far, reused
     std::string rx;
     int http_status = 0;
@@ -213,6 +221,7 @@ struct ws_client::impl {
   std::atomic<std::uint64_t> messages_received{0};
   std::atomic<std::uint64_t> bytes_queued{0};
   std::atomic<std::uint64_t> connect_failures{0};
+  std::atomic<std::uint64_t> stream_messages_dropped{0};
 
   // --- any thread ---------------------------------------------------------------------------
 
@@ -321,7 +330,7 @@ struct ws_client::impl {
           start_connection(cmd, kind::http);
           break;
         case op::send:
-          enqueue(cmd.id, std::move(cmd.text));
+          enqueue(cmd.id, std::move(cmd.text), cmd.stream);
           break;
         case op::close:
           close_locally(cmd.id, cmd.code, cmd.text);
@@ -418,6 +427,7 @@ struct ws_client::impl {
   void drop_queue(connection& c) {
     bytes_queued -= c.tx_bytes;
     c.tx_bytes = 0;
+    c.stream_bytes = 0;
     c.tx.clear();
   }
 
@@ -465,9 +475,28 @@ struct ws_client::impl {
     lws_callback_on_writable(c.wsi);
   }
 
-  void enqueue(std::uint64_t id, std::string&& text) {
+  // Drops the oldest waiting stream messages until `incoming` more bytes of them fit.
+  void make_room_for_stream(connection& c, std::size_t incoming) {
+    for (auto it = c.tx.begin();
+         c.stream_bytes + incoming > options.max_stream_bytes && it != c.tx.end();) {
+      if (!it->stream) {
+        ++it;
+        continue;
+      }
+      const auto n = it->text.size();
+      c.stream_bytes -= n;
+      c.tx_bytes -= n;
+      bytes_queued -= n;
+      ++stream_messages_dropped;
+      metrics::service_metrics::process().elevenlabs_audio_dropped();
+      it = c.tx.erase(it);
+    }
+  }
+
+  void enqueue(std::uint64_t id, std::string&& text, bool stream) {
     auto* c = find(id);
     if (c == nullptr || c->silent || c->type != kind::websocket) return;
+    if (stream) make_room_for_stream(*c, text.size());
     if (c->tx_bytes + text.size() > options.max_queued_bytes) {
       fail_open(*c, "send queue overflow");
       drop_queue(*c);
@@ -475,8 +504,9 @@ struct ws_client::impl {
       return;
     }
     c->tx_bytes += text.size();
+    if (stream) c->stream_bytes += text.size();
     bytes_queued += text.size();
-    c->tx.push_back(std::move(text));
+    c->tx.push_back({std::move(text), stream});
     if (c->established) request_writable(*c);
   }
 
@@ -523,9 +553,11 @@ struct ws_client::impl {
   int on_writeable(connection& c) {
     c.writable_requested = false;
     if (!c.tx.empty()) {
-      auto n = c.tx.front().size();
+      const auto& front = c.tx.front();
+      auto n = front.text.size();
       if (c.tx_buf.size() < LWS_PRE + n) c.tx_buf.resize(LWS_PRE + n);
-      std::memcpy(c.tx_buf.data() + LWS_PRE, c.tx.front().data(), n);
+      std::memcpy(c.tx_buf.data() + LWS_PRE, front.text.data(), n);
+      if (front.stream) c.stream_bytes -= n;
       c.tx.pop_front();
       c.tx_bytes -= n;
       bytes_queued -= n;
@@ -778,6 +810,15 @@ void ws_client::send_text(std::uint64_t conn, std::string text) {
   impl_->post(cmd);
 }
 
+void ws_client::send_stream(std::uint64_t conn, std::string text) {
+  impl::command cmd;
+  cmd.what = impl::op::send;
+  cmd.id = conn;
+  cmd.text = std::move(text);
+  cmd.stream = true;
+  impl_->post(cmd);
+}
+
 void ws_client::close(std::uint64_t conn, std::uint16_t code, std::string reason) {
   impl::command cmd;
   cmd.what = impl::op::close;
@@ -794,6 +835,7 @@ ws_client::stats ws_client::snapshot() const {
   s.messages_received = impl_->messages_received.load(std::memory_order_relaxed);
   s.bytes_queued = impl_->bytes_queued.load(std::memory_order_relaxed);
   s.connect_failures = impl_->connect_failures.load(std::memory_order_relaxed);
+  s.stream_messages_dropped = impl_->stream_messages_dropped.load(std::memory_order_relaxed);
   return s;
 }
 

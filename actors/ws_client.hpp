@@ -38,6 +38,11 @@ struct ws_client_options {
   // Per connection: bytes waiting to be written beyond which the peer is deemed not to be reading
   // and the connection fails instead of growing without bound.
   std::size_t max_queued_bytes = std::size_t{1} << 20;
+  // Per connection: bytes of stream messages (send_stream: live audio) waiting to be written
+  // beyond which the oldest of them are dropped. Late audio is worth nothing to the agent, and a
+  // peer or a bridge that falls behind must not build seconds of backlog. 64 KiB is about 1.4 s
+  // of 16 kHz user_audio_chunk messages.
+  std::size_t max_stream_bytes = std::size_t{64} << 10;
   // Largest incoming message (after reassembly) before the connection fails.
   std::size_t max_message_bytes = std::size_t{16} << 20;
   // Largest HTTP response body http_get accepts.
@@ -78,6 +83,7 @@ class ws_client {
     std::uint64_t messages_received = 0;
     std::uint64_t bytes_queued = 0;  // accepted by send_text, not yet handed to the socket
     std::uint64_t connect_failures = 0;
+    std::uint64_t stream_messages_dropped = 0;  // the oldest live messages, dropped as too late
   };
 
   explicit ws_client(ws_client_options options = {});
@@ -98,6 +104,9 @@ class ws_client {
   std::uint64_t http_get(const std::string& url, http_headers headers, caf::actor owner);
   // Queued and written in order, one message per WRITEABLE; ignored for unknown or ended ids.
   void send_text(std::uint64_t conn, std::string text);
+  // The same for a real-time message (an audio chunk): in order with the others, but when more
+  // than max_stream_bytes of stream messages wait, the oldest of them are dropped.
+  void send_stream(std::uint64_t conn, std::string text);
   // Writes what is already queued, then a close frame with code and reason; no further events.
   void close(std::uint64_t conn, std::uint16_t code, std::string reason);
 

@@ -20,6 +20,10 @@ service_metrics::service_metrics(registry& r)
       el_failed_(r.counters("callbridge_elevenlabs_session_failures_total",
                             "Agent WebSocket sessions that could not be opened.")
                      .with()),
+      el_audio_dropped_(
+          r.counters("callbridge_elevenlabs_audio_chunks_dropped_total",
+                     "Caller audio chunks dropped unsent: they waited too long to be written.")
+              .with()),
       pool_leased_(
           r.gauges("callbridge_port_pool_leased", "Legacy pool ports leased to calls.").with()),
       pool_size_(r.gauges("callbridge_port_pool_size", "Ports in the legacy pool.").with()),

@@ -35,6 +35,8 @@ class service_metrics {
   void elevenlabs_session_closed() noexcept { el_open_.add(-1); }
   // A session that could not be opened (connect, TLS, handshake or signed-URL failure).
   void elevenlabs_session_failed() noexcept { el_failed_.inc(); }
+  // Caller audio chunks dropped unsent: they waited too long to be written (overload, slow agent).
+  void elevenlabs_audio_dropped() noexcept { el_audio_dropped_.inc(); }
 
   // The legacy port pool's leases and size.
   void port_pool(std::uint32_t leased, std::uint32_t total) noexcept {
@@ -62,6 +64,7 @@ class service_metrics {
   gauge& el_open_;
   striped_counter& el_opened_;
   striped_counter& el_failed_;
+  striped_counter& el_audio_dropped_;
   gauge& pool_leased_;
   gauge& pool_size_;
   gauge& calls_live_;

@@ -6,6 +6,7 @@
 #include <caf/scoped_actor.hpp>
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -14,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "actors/ws_client.hpp"
 #include "test/actors_io/test_servers.hpp"
@@ -385,6 +387,72 @@ TEST_CASE("a peer that stops reading fails the connection once the queue limit i
   CHECK(static_cast<std::size_t>(bursts) * 2 * chunk.size() > options.max_queued_bytes);
   CHECK(eventually([&] { return client.snapshot().bytes_queued == 0; }));
   CHECK(eventually([&] { return client.snapshot().open_connections == 0; }));
+}
+
+TEST_CASE("live messages to a peer that stops reading are dropped oldest first, not queued") {
+  fixture f;
+  ws_test_server server;
+  cb::ws_client_options options;
+  options.max_queued_bytes = std::size_t{256} * 1024;
+  options.max_stream_bytes = std::size_t{16} * 1024;
+  options.close_timeout = 300ms;  // the stalled peer never answers the close
+  cb::ws_client client{options};
+  client.start();
+  auto id = client.connect(ws_url(server.port()), {}, f.owner());
+  f.expect<cb::ws_opened>();
+  client.send_text(id, "stall");
+  // Live audio until the socket buffers are full and the queue has stayed at its limit a while.
+  const std::string chunk = "audio" + std::string(std::size_t{1000}, 'a');
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  int full_for = 0;
+  while (full_for < 20 && std::chrono::steady_clock::now() < deadline) {
+    for (int i = 0; i < 50; ++i)
+      client.send_stream(id, chunk);
+    std::this_thread::sleep_for(10ms);
+    full_for = client.snapshot().bytes_queued > options.max_stream_bytes / 2 ? full_for + 1 : 0;
+  }
+  REQUIRE(full_for >= 20);
+  CHECK(client.snapshot().stream_messages_dropped > 0);
+  // The connection lives on, and the backlog stays within the stream limit.
+  CHECK_FALSE(f.next_event(100ms).has_value());
+  CHECK(client.snapshot().bytes_queued <= options.max_stream_bytes);
+  CHECK(client.snapshot().open_connections == 1);
+  client.close(id, 1000, "done");
+  CHECK(eventually([&] { return client.snapshot().open_connections == 0; }));
+}
+
+TEST_CASE("a burst of live messages loses its oldest, never the messages around it") {
+  fixture f;
+  ws_test_server server;  // echoes every message
+  cb::ws_client_options options;
+  options.max_stream_bytes = std::size_t{8} * 1024;
+  cb::ws_client client{options};
+  client.start();
+  auto id = client.connect(ws_url(server.port()), {}, f.owner());
+  f.expect<cb::ws_opened>();
+  const std::string chunk = "audio" + std::string(std::size_t{1000}, 'a');
+  constexpr int chunks = 2000;
+  client.send_text(id, "first");
+  for (int i = 0; i < chunks; ++i)
+    client.send_stream(id, chunk);
+  client.send_text(id, "last");
+  std::vector<std::string> controls;
+  int echoed_chunks = 0;
+  while (controls.size() < 2) {
+    auto e = f.next_event(5s);
+    REQUIRE(e.has_value());
+    REQUIRE(std::holds_alternative<cb::ws_text>(*e));
+    auto& text = std::get<cb::ws_text>(*e).text;
+    if (text == chunk) {
+      ++echoed_chunks;
+    } else {
+      controls.push_back(text);
+    }
+  }
+  CHECK(controls == std::vector<std::string>{"first", "last"});
+  CHECK(client.snapshot().stream_messages_dropped > 0);
+  CHECK(echoed_chunks + static_cast<int>(client.snapshot().stream_messages_dropped) == chunks);
+  client.close(id, 1000, "done");
 }
 
 TEST_CASE("a message over max_message_bytes fails the connection") {
