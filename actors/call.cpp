@@ -52,9 +52,21 @@ std::string variable_text(const elevenlabs::dynamic_variable_map& variables, con
   return {};
 }
 
+// The summary with the frame counts as the call's metrics have them now.
+call_summary current_summary(const call_state& st) {
+  auto summary = st.summary;
+  const auto counts = st.metrics->read();
+  summary.frames_in = counts.frames_in;
+  summary.frames_out = counts.frames_out;
+  summary.late_frames = counts.late_frames;
+  summary.underruns = counts.underruns;
+  summary.duration_ms = ms_since(st.answered);
+  return summary;
+}
+
 call_record make_record(call_ptr self) {
   auto& st = self->state;
-  const auto& sum = st.summary;
+  const auto sum = current_summary(st);
   call_record record;
   record.uuid = st.uuid;
   record.conversation_id = sum.conversation_id;
@@ -411,28 +423,16 @@ call_actor::behavior_type call(call_ptr self, std::shared_ptr<const settings> co
         start_tool_transfer(self);
       },
       [self](const playout_report& report) {
-        auto& s = self->state;
-        s.summary.frames_out = report.frames_out;
-        s.summary.late_frames = report.late_frames;
-        s.summary.underruns = report.underruns;
-        s.summary.agent_level_dbfs = report.agent_level_dbfs;
+        self->state.summary.agent_level_dbfs = report.agent_level_dbfs;
       },
       [self](const uplink_report& report) {
-        auto& s = self->state;
-        s.summary.frames_in = report.frames_in;
-        s.summary.caller_level_dbfs = report.caller_level_dbfs;
+        self->state.summary.caller_level_dbfs = report.caller_level_dbfs;
       },
-      [self](atom::stats) {
-        auto& s = self->state;
-        auto summary = s.summary;
-        summary.duration_ms = ms_since(s.answered);
-        return summary;
-      },
+      [self](atom::stats) { return current_summary(self->state); },
       [self](atom::stats, atom::list) {
         auto& s = self->state;
         call_detail detail;
-        detail.summary = s.summary;
-        detail.summary.duration_ms = ms_since(s.answered);
+        detail.summary = current_summary(s);
         detail.events.assign(s.events.begin(), s.events.end());
         return detail;
       },

@@ -81,18 +81,14 @@ struct call_update {
   std::int64_t unix_ms = 0;
 };
 
-// Sampled downlink figures the playout reports to its call about once a second.
+// The agent's level as the caller hears it, which the playout reports to its call about once a
+// second for the live views. (Frame counts live in the call's metrics.)
 struct playout_report {
-  std::uint64_t frames_out = 0;
-  std::uint64_t late_frames = 0;  // written more than 5 ms after their 20 ms slot
-  std::uint64_t underruns = 0;    // a turn's audio ran dry mid-frame
   double agent_level_dbfs = -120.0;
 };
 
-// Sampled uplink figures the transcoder reports to its call about once a second.
+// The caller's level, which the transcoder reports to its call about once a second.
 struct uplink_report {
-  std::uint64_t frames_in = 0;
-  std::uint64_t frames_dropped = 0;  // beyond the pre-ready buffer, or too late (overload)
   double caller_level_dbfs = -120.0;
 };
 
@@ -124,13 +120,11 @@ typename Inspector::result_type inspect(Inspector& f, call_end& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, playout_report& x) {
-  return f(caf::meta::type_name("playout_report"), x.frames_out, x.late_frames, x.underruns,
-           x.agent_level_dbfs);
+  return f(caf::meta::type_name("playout_report"), x.agent_level_dbfs);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, uplink_report& x) {
-  return f(caf::meta::type_name("uplink_report"), x.frames_in, x.frames_dropped,
-           x.caller_level_dbfs);
+  return f(caf::meta::type_name("uplink_report"), x.caller_level_dbfs);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, call_event& x) {

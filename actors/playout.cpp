@@ -58,7 +58,6 @@ bool next_frame(playout_state& st, steady_clock::time_point now) {
     }
   }
   if (audio && filled < n && st.in_turn && st.fade_tail.empty()) {
-    ++st.report.underruns;
     st.metrics->underrun();
   }
   st.in_turn = may_play && !st.queue.empty();
@@ -95,7 +94,6 @@ void send_frame(playout_ptr self, steady_clock::time_point now) {
       log::warn("playout", st.call_id, "Asterisk is not reading its audio; dropping frames");
     }
   }
-  ++st.report.frames_out;
   st.metrics->frame_out();
   record_latencies(st);
   if (audio) {
@@ -144,7 +142,6 @@ playout_actor::behavior_type playout(playout_ptr self, audiosocket_writer_ptr wr
         auto& s = self->state;
         const auto now = steady_clock::now();
         if (now.time_since_epoch() - std::chrono::nanoseconds(due_ns) > late_threshold) {
-          ++s.report.late_frames;
           s.metrics->late_frame();
         }
         send_frame(self, now);

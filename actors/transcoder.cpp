@@ -83,20 +83,19 @@ transcoder_actor::behavior_type transcoder(transcoder_ptr self, call_actor call,
   return {
       [self](caller_audio& in) {
         auto& s = self->state;
-        ++s.report.frames_in;
         s.metrics->frame_in();
         if (!s.agent_input || !s.session) {
           // The agent has not named its input format yet: keep the newest audio, bounded.
           if (s.before_ready.size() >= s.max_before_ready) {
             s.before_ready.pop_front();
-            ++s.report.frames_dropped;
+            s.metrics->frame_dropped();
           }
           s.before_ready.push_back(std::move(in));
         } else if (stale(in)) {
           // An overloaded bridge sheds live audio the agent can no longer use instead of queueing
           // it behind the backlog. (Audio held before the agent was ready is sent whatever its
           // age.)
-          ++s.report.frames_dropped;
+          s.metrics->frame_dropped();
           if (s.stale_frames++ == 0) {
             log::warn("transcoder", s.metrics->uuid(),
                       "caller audio waited over {} ms for the transcoder; dropping late audio (the "

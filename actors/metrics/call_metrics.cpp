@@ -25,6 +25,10 @@ call_totals::call_totals(registry& r)
     : frames_in(r.counters("callbridge_call_frames_in_total",
                            "Caller audio frames received from Asterisk, all calls.")
                     .with()),
+      frames_dropped(r.counters("callbridge_call_frames_dropped_total",
+                                "Caller frames dropped: beyond the buffer held until the agent is "
+                                "ready, or too late to be of use (overload), all calls.")
+                         .with()),
       frames_out(r.counters("callbridge_call_frames_out_total",
                             "Audio frames (agent audio or silence) sent to Asterisk, all calls.")
                      .with()),
@@ -76,6 +80,7 @@ call_metrics_snapshot call_metrics::read() const {
   call_metrics_snapshot out;
   out.uuid = uuid_;
   out.frames_in = frames_in_.value();
+  out.frames_dropped = frames_dropped_.value();
   out.frames_out = frames_out_.value();
   out.late_frames = late_frames_.value();
   out.underruns = underruns_.value();

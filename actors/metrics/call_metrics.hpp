@@ -22,6 +22,7 @@ namespace cb::metrics {
 struct call_metrics_snapshot {
   std::string uuid;
   std::uint64_t frames_in = 0;
+  std::uint64_t frames_dropped = 0;
   std::uint64_t frames_out = 0;
   std::uint64_t late_frames = 0;
   std::uint64_t underruns = 0;
@@ -36,6 +37,7 @@ class call_totals {
   explicit call_totals(registry& r);
 
   striped_counter& frames_in;
+  striped_counter& frames_dropped;
   striped_counter& frames_out;
   striped_counter& late_frames;
   striped_counter& underruns;
@@ -63,6 +65,12 @@ class call_metrics {
   void frame_in() noexcept {
     frames_in_.inc();
     totals_.frames_in.inc();
+  }
+  // A caller frame was dropped: beyond the buffer held until the agent is ready, or too late to
+  // be of use (overload).
+  void frame_dropped() noexcept {
+    frames_dropped_.inc();
+    totals_.frames_dropped.inc();
   }
   // A frame (audio or silence) went to Asterisk.
   void frame_out() noexcept {
@@ -107,6 +115,7 @@ class call_metrics {
   call_totals& totals_;
   bool listed_ = false;
   counter frames_in_;
+  counter frames_dropped_;
   counter frames_out_;
   counter late_frames_;
   counter underruns_;

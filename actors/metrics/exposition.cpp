@@ -119,6 +119,7 @@ void write_json_call(json_writer& w, const call_metrics_snapshot& c) {
   w.begin_object();
   w.key("uuid").string(c.uuid);
   w.key("frames_in").unsigned_integer(c.frames_in);
+  w.key("frames_dropped").unsigned_integer(c.frames_dropped);
   w.key("frames_out").unsigned_integer(c.frames_out);
   w.key("late_frames").unsigned_integer(c.late_frames);
   w.key("underruns").unsigned_integer(c.underruns);

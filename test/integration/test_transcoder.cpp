@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -47,8 +48,7 @@ struct transcoder_fixture {
     cb::tune_scheduler(config);
     system.emplace(config);
     sink = system->spawn(counting_sink, &uplinks);
-    transcoder = system->spawn(cb::transcoder, caf::actor_cast<cb::call_actor>(sink),
-                               cb::metrics::call_metrics::open("transcoder-test"),
+    transcoder = system->spawn(cb::transcoder, caf::actor_cast<cb::call_actor>(sink), metrics,
                                caf::actor_cast<cb::playout_actor>(sink), 2000ms);
   }
   ~transcoder_fixture() {
@@ -78,6 +78,8 @@ struct transcoder_fixture {
   caf::actor_system_config config;
   std::optional<caf::actor_system> system;
   std::atomic<int> uplinks{0};
+  std::shared_ptr<cb::metrics::call_metrics> metrics =
+      cb::metrics::call_metrics::open("transcoder-test");
   caf::actor sink;
   cb::transcoder_actor transcoder;
 };
@@ -91,6 +93,8 @@ TEST_CASE("live caller audio that waited over a second for the transcoder is dro
   caf::anon_send(f.transcoder, frame_received(ns_ago(0ms)));
   caf::anon_send(f.transcoder, frame_received(ns_ago(900ms)));
   CHECK(f.uplinks_after_waiting_for(2) == 2);
+  CHECK(f.metrics->read().frames_in == 3);
+  CHECK(f.metrics->read().frames_dropped == 1);
 }
 
 TEST_CASE("caller audio held until the agent was ready is sent whatever its age") {
@@ -99,4 +103,5 @@ TEST_CASE("caller audio held until the agent was ready is sent whatever its age"
   caf::anon_send(f.transcoder, frame_received(ns_ago(1200ms)));
   f.agent_ready();
   CHECK(f.uplinks_after_waiting_for(2) == 2);
+  CHECK(f.metrics->read().frames_dropped == 0);
 }

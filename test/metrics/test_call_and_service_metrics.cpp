@@ -45,6 +45,7 @@ TEST_CASE("call metrics: a call's figures are its own and add to the process tot
   a.frame_out();
   a.late_frame();
   b.underrun();
+  b.frame_dropped();
   a.uplink_latency(1500us);
   b.uplink_latency(40ms);
   a.downlink_latency(-5us);  // a clock step backwards counts as 0
@@ -52,6 +53,8 @@ TEST_CASE("call metrics: a call's figures are its own and add to the process tot
   const auto sa = a.read();
   CHECK(sa.uuid == "a");
   CHECK(sa.frames_in == 2);
+  CHECK(sa.frames_dropped == 0);
+  CHECK(b.read().frames_dropped == 1);
   CHECK(sa.frames_out == 1);
   CHECK(sa.late_frames == 1);
   CHECK(sa.underruns == 0);
@@ -61,6 +64,7 @@ TEST_CASE("call metrics: a call's figures are its own and add to the process tot
   CHECK(sa.downlink_latency.sum == 0);
   CHECK(b.read().barge_in_latency.sum == 120000);
   CHECK(totals.frames_in.value() == 3);
+  CHECK(totals.frames_dropped.value() == 1);
   CHECK(totals.frames_out.value() == 1);
   CHECK(totals.late_frames.value() == 1);
   CHECK(totals.underruns.value() == 1);

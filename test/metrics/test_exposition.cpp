@@ -88,6 +88,7 @@ TEST_CASE("metrics exposition: JSON snapshot of every family type and a live cal
   m::call_metrics call("c0ffee", totals);
   call.frame_in();
   call.frame_in();
+  call.frame_dropped();
   call.frame_out();
   call.uplink_latency(std::chrono::microseconds(800));
   s.calls.push_back(call.read());
@@ -108,8 +109,8 @@ TEST_CASE("metrics exposition: JSON snapshot of every family type and a live cal
         "{\"labels\":{\"reason\":\"caller hung up\"},\"value\":2}]},"
         "{\"name\":\"callbridge_calls_live\",\"type\":\"gauge\","
         "\"help\":\"Calls in progress.\",\"series\":[{\"labels\":{},\"value\":3}]}],"
-        "\"calls\":[{\"uuid\":\"c0ffee\",\"frames_in\":2,\"frames_out\":1,\"late_frames\":0,"
-        "\"underruns\":0,"
+        "\"calls\":[{\"uuid\":\"c0ffee\",\"frames_in\":2,\"frames_dropped\":1,"
+        "\"frames_out\":1,\"late_frames\":0,\"underruns\":0,"
         "\"uplink_latency\":{\"count\":1,\"sum\":8e-04,\"p50\":0.00075,\"p90\":0.00095,"
         "\"p99\":0.000995},"
         "\"downlink_latency\":{\"count\":0,\"sum\":0,\"p50\":0,\"p90\":0,\"p99\":0},"
