@@ -1,6 +1,7 @@
 #include "actors/playout.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "actors/log.hpp"
 #include "codecs/pcm.hpp"
@@ -89,12 +90,12 @@ void send_frame(playout_ptr self, steady_clock::time_point now) {
                                   static_cast<std::uint16_t>(st.frame.size() * 2));
   codecs::store_s16le(st.frame.data(), st.frame.size(), out.data() + audiosocket::header_size);
   if (st.writer->write(out.data(), out.size()) == audiosocket_writer::result::dropped) {
-    ++st.frames_dropped;
-    if (st.frames_dropped == 1) {
+    if (!std::exchange(st.warned_not_reading, true)) {
       log::warn("playout", st.call_id, "Asterisk is not reading its audio; dropping frames");
     }
+  } else {
+    st.metrics->frame_out();
   }
-  st.metrics->frame_out();
   record_latencies(st);
   if (audio) {
     st.report.agent_level_dbfs = codecs::level_dbfs(st.frame.data(), st.frame.size());

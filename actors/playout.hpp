@@ -45,7 +45,7 @@ struct playout_state {
   std::optional<std::chrono::steady_clock::time_point> flushed_at;
   std::vector<std::int16_t> frame;        // scratch
   std::vector<std::uint8_t> frame_bytes;  // scratch: the frame as written
-  std::uint64_t frames_dropped = 0;       // the socket was full: Asterisk stopped reading
+  bool warned_not_reading = false;        // the socket was full: Asterisk stopped reading
   playout_report report;
   std::uint64_t ticks_since_report = 0;
 

@@ -1,5 +1,8 @@
 #include "actors/transcoder.hpp"
 
+#include <chrono>
+#include <utility>
+
 #include "actors/log.hpp"
 #include "codecs/g711.hpp"
 #include "codecs/pcm.hpp"
@@ -96,7 +99,7 @@ transcoder_actor::behavior_type transcoder(transcoder_ptr self, call_actor call,
           // it behind the backlog. (Audio held before the agent was ready is sent whatever its
           // age.)
           s.metrics->frame_dropped();
-          if (s.stale_frames++ == 0) {
+          if (!std::exchange(s.warned_overload, true)) {
             log::warn("transcoder", s.metrics->uuid(),
                       "caller audio waited over {} ms for the transcoder; dropping late audio (the "
                       "bridge is overloaded)",

@@ -37,7 +37,7 @@ struct transcoder_state {
   std::vector<std::int16_t> resampled;
   uplink_report report;
   std::uint64_t frames_since_report = 0;
-  std::uint64_t stale_frames = 0;  // live caller audio too late to send (overload)
+  bool warned_overload = false;  // live caller audio came too late to send
 
   static inline const char* name = "transcoder";
 };

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "actors/lws_service_thread.hpp"
 #include "actors/metrics/service_metrics.hpp"
 
 namespace cb {
@@ -780,18 +781,7 @@ void ws_client::start() {
 }
 
 void ws_client::stop() {
-  if (!impl_->thread.joinable()) return;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mtx};
-    if (impl_->accepting) {
-      impl_->accepting = false;
-      impl::command cmd;
-      cmd.what = impl::op::stop;
-      impl_->pending.push_back(std::move(cmd));
-      lws_cancel_service(impl_->context);
-    }
-  }
-  impl_->thread.join();
+  stop_service_thread(*impl_);
 }
 
 std::uint64_t ws_client::connect(const std::string& url, http_headers headers, caf::actor owner) {

@@ -171,22 +171,6 @@ status_code classify(bridge_errc e) {
 
 }  // namespace
 
-const char* link_state_name(ami_link_state state) {
-  switch (state) {
-    case ami_link_state::disabled:
-      return "disabled";
-    case ami_link_state::connecting:
-      return "connecting";
-    case ami_link_state::connected:
-      return "connected";
-    case ami_link_state::auth_failed:
-      return "auth_failed";
-    case ami_link_state::disconnected:
-      return "disconnected";
-  }
-  return "unknown";
-}
-
 call_context to_call_context(api::call_setup setup) {
   call_context context;
   context.agent_id = std::move(setup.agent_id);
@@ -279,7 +263,7 @@ std::string render_prepared(const prepared_call& prepared) {
 
 void write_ami_status(json_writer& w, const ami_status& status) {
   w.begin_object();
-  w.key("state").string(link_state_name(status.state));
+  w.key("state").string(to_string(status.state));
   w.key("server").string(status.server);
   w.key("asterisk_version").string(status.banner_version);
   w.key("last_error").string(status.last_error);

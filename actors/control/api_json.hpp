@@ -32,8 +32,6 @@ namespace cb::control {
 [[nodiscard]] std::string render_call(const call_detail& detail);
 // {"uuid","host","port","address":"host:port"}
 [[nodiscard]] std::string render_prepared(const prepared_call& prepared);
-// "connected", "auth_failed", ...
-[[nodiscard]] const char* link_state_name(ami_link_state state);
 void write_ami_status(api::json_writer& w, const ami_status& status);
 void write_store_status(api::json_writer& w, const store_status& status);
 // {"calls":[record...],"total","limit","offset"}

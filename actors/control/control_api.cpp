@@ -185,7 +185,7 @@ http_reply render_readiness(const service_probe& p, const settings& config,
   ready = ready && ami_ok;
   w.key("ami").begin_object().key("ok").boolean(ami_ok);
   w.key("state").string(!p.ami_enabled ? "disabled"
-                        : p.ami        ? control::link_state_name(p.ami->state)
+                        : p.ami        ? to_string(p.ami->state)
                                        : "no_answer");
   w.end_object();
 

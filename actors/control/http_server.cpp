@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "actors/lws_service_thread.hpp"
+
 namespace cb::control {
 
 namespace {
@@ -768,17 +770,7 @@ void http_server::stop() {
     impl_->sink_installed = false;
   }
   if (!impl_->thread.joinable()) return;
-  {
-    std::lock_guard<std::mutex> guard{impl_->mtx};
-    if (impl_->accepting) {
-      impl_->accepting = false;
-      impl::command cmd;
-      cmd.what = impl::op::stop;
-      impl_->pending.push_back(std::move(cmd));
-      lws_cancel_service(impl_->context);
-    }
-  }
-  impl_->thread.join();
+  stop_service_thread(*impl_);
   impl_->owner = caf::actor{};
 }
 
