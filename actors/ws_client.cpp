@@ -1,11 +1,13 @@
 #include "actors/ws_client.hpp"
 
 #include <libwebsockets.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <caf/send.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <deque>
@@ -16,6 +18,7 @@
 
 #include "actors/lws_service_thread.hpp"
 #include "actors/metrics/service_metrics.hpp"
+#include "protocol/websocket_frame.hpp"
 
 namespace cb {
 
@@ -176,6 +179,7 @@ struct ws_client::impl {
     bool silent = false;  // the owner has its terminal event (or asked to close): tell it nothing
     bool closing = false;
     bool writable_requested = false;
+    std::uint64_t direct_write_pass = 0;  // the service pass of the last write outside POLLOUT
     bool peer_closed = false;
     std::uint16_t close_code = 0;
     std::string close_reason;
@@ -213,7 +217,10 @@ struct ws_client::impl {
   bool exit_loop = false;
   std::uint32_t callbacks_this_pass = 0;
   std::uint32_t writes_armed_this_pass = 0;
+  std::uint64_t service_pass = 0;
   bool extra_ca_failed = false;
+  std::array<std::uint8_t, 1024> mask_pool{};
+  std::size_t mask_pool_used = mask_pool.size();
   deadline_timer stop_timer{};  // id 0: the stop() grace period
 
   std::atomic<std::uint64_t> next_id{0};
@@ -287,6 +294,7 @@ struct ws_client::impl {
     while (!exit_loop) {
       callbacks_this_pass = 0;
       writes_armed_this_pass = 0;
+      ++service_pass;
       if (lws_service(context, 0) < 0) break;
       // Writes armed in this pass go out in the next one, at once: pausing first would hold every
       // queued audio chunk back by the whole pause.
@@ -508,7 +516,17 @@ struct ws_client::impl {
     if (stream) c->stream_bytes += text.size();
     bytes_queued += text.size();
     c->tx.push_back({std::move(text), stream});
-    if (c->established) request_writable(*c);
+    if (!c->established) return;
+    // A socket with nothing waiting takes the message now: arming POLLOUT first would cost another
+    // service pass, and the message would wait for it.
+    // Once per pass, like a writable callback, so a burst still queues (and sheds) as before.
+    if (c->tx.size() == 1 && !c->writable_requested && !c->closing &&
+        c->direct_write_pass != service_pass && lws_partial_buffered(c->wsi) == 0) {
+      c->direct_write_pass = service_pass;
+      if (!write_front(*c)) lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+      return;
+    }
+    request_writable(*c);
   }
 
   void close_locally(std::uint64_t id, std::uint16_t code, const std::string& reason) {
@@ -551,21 +569,47 @@ struct ws_client::impl {
     lws_sul_schedule(context, 0, &stop_timer.sul, &impl::on_deadline, static_cast<lws_usec_t>(us));
   }
 
+  // A fresh masking key per frame (RFC 6455 section 5.3: unpredictable), from OpenSSL's DRBG in
+  // batches rather than lws's one getrandom() system call per frame.
+  bool next_masking_key(websocket::masking_key& key) {
+    if (mask_pool_used + key.size() > mask_pool.size()) {
+      if (RAND_bytes(mask_pool.data(), static_cast<int>(mask_pool.size())) != 1) return false;
+      mask_pool_used = 0;
+    }
+    std::memcpy(key.data(), mask_pool.data() + mask_pool_used, key.size());
+    mask_pool_used += key.size();
+    return true;
+  }
+
+  // Sends the oldest queued message as one complete frame. False when the connection is lost.
+  bool write_front(connection& c) {
+    const auto& front = c.tx.front();
+    auto n = front.text.size();
+    websocket::masking_key key{};
+    if (!next_masking_key(key)) return false;
+    auto frame_size = websocket::client_header_size(n) + n;
+    if (c.tx_buf.size() < LWS_PRE + frame_size) c.tx_buf.resize(LWS_PRE + frame_size);
+    websocket::write_client_frame(websocket::opcode::text, front.text, key,
+                                  c.tx_buf.data() + LWS_PRE);
+    if (front.stream) c.stream_bytes -= n;
+    c.tx.pop_front();
+    c.tx_bytes -= n;
+    bytes_queued -= n;
+    // The frame is complete, so lws must send it as it is: its ws role passes LWS_WRITE_HTTP
+    // bytes through unframed, and like any write, buffers what the socket does not take and sends
+    // that before anything else.
+    if (lws_write(c.wsi, c.tx_buf.data() + LWS_PRE, frame_size, LWS_WRITE_HTTP) <
+        static_cast<int>(frame_size)) {
+      return false;
+    }
+    ++messages_sent;
+    return true;
+  }
+
   int on_writeable(connection& c) {
     c.writable_requested = false;
     if (!c.tx.empty()) {
-      const auto& front = c.tx.front();
-      auto n = front.text.size();
-      if (c.tx_buf.size() < LWS_PRE + n) c.tx_buf.resize(LWS_PRE + n);
-      std::memcpy(c.tx_buf.data() + LWS_PRE, front.text.data(), n);
-      if (front.stream) c.stream_bytes -= n;
-      c.tx.pop_front();
-      c.tx_bytes -= n;
-      bytes_queued -= n;
-      if (lws_write(c.wsi, c.tx_buf.data() + LWS_PRE, n, LWS_WRITE_TEXT) < static_cast<int>(n)) {
-        return -1;
-      }
-      ++messages_sent;
+      if (!write_front(c)) return -1;
       if (!c.tx.empty() || c.closing) request_writable(c);
       return 0;
     }
@@ -588,7 +632,7 @@ struct ws_client::impl {
     }
     if (c.rx.empty()) c.rx.reserve(len + frame_rest);
     c.rx.append(data, len);
-    if (lws_is_final_fragment(c.wsi) && lws_remaining_packet_payload(c.wsi) == 0) {
+    if (lws_is_final_fragment(c.wsi) != 0 && lws_remaining_packet_payload(c.wsi) == 0) {
       ++messages_received;
       caf::anon_send(c.owner, ws_text{c.id, std::move(c.rx)});
       c.rx = std::string{};
