@@ -72,11 +72,13 @@ struct options {
   std::chrono::nanoseconds hold = 20s;
   std::string server;
   std::string agent = "bench";
+  int agent_chunk_ms = 20;
 };
 
 void usage(std::FILE* out) {
   std::fputs(
       "usage: bench_calls [--steps N | --calls A,B,...] [--hold D] [--server PATH] [--agent ID]\n"
+      "                   [--agent-chunk-ms N]\n"
       "  --steps N      the first N of 10,100,500,1000,2000 concurrent calls (default 4)\n"
       "  --calls A,B    these numbers of concurrent calls instead\n"
       "  --hold D       how long each call lasts, e.g. 20s (default), at least 3s\n"
@@ -84,7 +86,10 @@ void usage(std::FILE* out) {
       "this)\n"
       "  --agent ID     the agent id callbridge asks for (default: bench, a tone agent with\n"
       "                 pcm_16000 both ways that stamps its audio, talks throughout and lets the\n"
-      "                 caller's bursts interrupt it; any fake-elevenlabs id works)\n",
+      "                 caller's bursts interrupt it; any fake-elevenlabs id works)\n"
+      "  --agent-chunk-ms N  the bench agent's audio events carry N ms each, a multiple of 20\n"
+      "                 (default 20: the most messages; the real service sends larger chunks,\n"
+      "                 and then the downlink figure includes a chunk's wait for its turn)\n",
       out);
 }
 
@@ -136,6 +141,12 @@ std::optional<options> parse_options(int argc, char** argv) {
       o.server = value;
     } else if (flag == "--agent") {
       o.agent = value;
+    } else if (flag == "--agent-chunk-ms") {
+      const auto ms = to_count(value);
+      if (ms < 20 || ms > 1000 || ms % 20 != 0) {
+        throw std::invalid_argument("--agent-chunk-ms must be a multiple of 20 from 20 to 1000");
+      }
+      o.agent_chunk_ms = static_cast<int>(ms);
     } else {
       throw std::invalid_argument(fmt::format("unknown flag {}", flag));
     }
@@ -369,15 +380,15 @@ std::vector<std::string> notes_for(const step_result& r) {
 }
 
 fe::agent_profile bench_agent(const options& opt) {
-  // Talks in 20 ms chunks at real time, stamped, so the downlink figure is the bridge's delay
-  // rather than a chunk's wait in the jitter buffer: a greeting and every answer last longer than
-  // the call, so the agent talks until the caller interrupts it.
+  // Talks at real time, stamped, by default in 20 ms chunks so the downlink figure is the bridge's
+  // delay rather than a chunk's wait in the jitter buffer: a greeting and every answer last longer
+  // than the call, so the agent talks until the caller interrupts it.
   const auto turn_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opt.hold + 5s);
   auto profile = fe::parse_agent_spec(fmt::format(
-      "bench=tone,in=pcm_16000,out=pcm_16000,ms={0},reply_tone=440,reply_ms={0},chunk_ms=20,"
+      "bench=tone,in=pcm_16000,out=pcm_16000,ms={0},reply_tone=440,reply_ms={0},chunk_ms={3},"
       "burst_ms=0,speed=1,stamp=1,barge_in=1,barge_in_ms={1},silence_ms={2},public=1",
       turn_ms.count(), std::chrono::milliseconds(barge_in_after).count(),
-      std::chrono::milliseconds(turn_silence).count()));
+      std::chrono::milliseconds(turn_silence).count(), opt.agent_chunk_ms));
   if (!profile) throw std::runtime_error("bench agent: " + profile.error());
   return *profile;
 }
