@@ -42,11 +42,11 @@ std::size_t write_client_frame(opcode op, std::string_view payload, const maskin
   p += key.size();
 
   // Eight bytes at a time: the key repeated twice, in memory order, so the XOR is byte-order free.
-  std::uint8_t key8_bytes[8];
-  for (std::size_t i = 0; i < sizeof key8_bytes; ++i)
-    key8_bytes[i] = key[i % 4];
+  std::array<std::uint8_t, 8> key8_bytes{};
+  for (std::size_t i = 0; i < key8_bytes.size(); ++i)
+    key8_bytes[i] = key[i % key.size()];
   std::uint64_t key8 = 0;
-  std::memcpy(&key8, key8_bytes, sizeof key8);
+  std::memcpy(&key8, key8_bytes.data(), sizeof key8);
   const auto* in = reinterpret_cast<const std::uint8_t*>(payload.data());
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) {
@@ -56,7 +56,7 @@ std::size_t write_client_frame(opcode op, std::string_view payload, const maskin
     std::memcpy(p + i, &word, 8);
   }
   for (; i < size; ++i)
-    p[i] = in[i] ^ key[i % 4];
+    p[i] = in[i] ^ key[i % key.size()];
   return static_cast<std::size_t>(p - out) + size;
 }
 

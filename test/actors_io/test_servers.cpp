@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -295,6 +296,66 @@ tls_test_server::~tls_test_server() {
   SSL_CTX_free(ssl_ctx_);
 }
 
+namespace {
+
+struct client_frame {
+  int opcode = 0;
+  bool masked = false;
+  std::string payload;  // unmasked
+};
+
+// The first whole frame in `pending` (RFC 6455 section 5.2), removed from it; nullopt until one
+// has arrived.
+std::optional<client_frame> take_client_frame(std::string& pending) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(pending[i]); };
+  if (pending.size() < 2) return std::nullopt;
+  std::size_t length = byte(1) & 0x7fU;
+  std::size_t at = 2;
+  if (length == 126) {
+    if (pending.size() < 4) return std::nullopt;
+    length = (std::size_t{byte(2)} << 8U) | byte(3);
+    at = 4;
+  } else if (length == 127) {
+    if (pending.size() < 10) return std::nullopt;
+    length = 0;
+    for (std::size_t i = 2; i < 10; ++i)
+      length = (length << 8U) | byte(i);
+    at = 10;
+  }
+  client_frame frame;
+  frame.opcode = byte(0) & 0x0f;
+  frame.masked = (byte(1) & 0x80U) != 0;
+  const std::size_t key_size = frame.masked ? 4 : 0;
+  if (pending.size() < at + key_size + length) return std::nullopt;
+  frame.payload = pending.substr(at + key_size, length);
+  for (std::size_t i = 0; i < length && frame.masked; ++i) {
+    frame.payload[i] =
+        static_cast<char>(static_cast<unsigned char>(frame.payload[i]) ^ byte(at + i % 4));
+  }
+  pending.erase(0, at + key_size + length);
+  return frame;
+}
+
+// An unmasked, final text frame, as servers send.
+std::string server_text_frame(const std::string& payload) {
+  std::string frame(1, static_cast<char>(0x81));
+  const auto size = payload.size();
+  if (size < 126) {
+    frame += static_cast<char>(size);
+  } else if (size <= 0xffff) {
+    frame += static_cast<char>(126);
+    frame += static_cast<char>(size >> 8U);
+    frame += static_cast<char>(size & 0xffU);
+  } else {
+    frame += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      frame += static_cast<char>((size >> shift) & 0xffU);
+  }
+  return frame + payload;
+}
+
+}  // namespace
+
 void tls_test_server::serve(int fd) {
   SSL* ssl = SSL_new(ssl_ctx_);
   SSL_set_fd(ssl, fd);
@@ -330,14 +391,26 @@ void tls_test_server::serve(int fd) {
       reply += static_cast<char>(text.size());
       reply += text;
       SSL_write(ssl, reply.data(), static_cast<int>(reply.size()));
-      // Wait for the client's close frame (0x88) and acknowledge it.
-      for (;;) {
+      // Echo the client's text frames, which must be masked, until its close frame, which is
+      // acknowledged. Parsed here rather than by lws, so the client's own framing is checked by
+      // an independent reader.
+      std::string pending;
+      bool done = false;
+      while (!done) {
         int n = SSL_read(ssl, buf, sizeof(buf));
         if (n <= 0) break;
-        if ((static_cast<unsigned char>(buf[0]) & 0x0f) == 0x08) {
-          const char close_ack[2] = {static_cast<char>(0x88), 0};
-          SSL_write(ssl, close_ack, sizeof(close_ack));
-          break;
+        pending.append(buf, static_cast<std::size_t>(n));
+        while (auto frame = take_client_frame(pending)) {
+          if (!frame->masked || frame->opcode == 0x08) {
+            const char close_ack[2] = {static_cast<char>(0x88), 0};
+            SSL_write(ssl, close_ack, sizeof(close_ack));
+            done = true;
+            break;
+          }
+          if (frame->opcode == 0x01) {
+            const auto echo = server_text_frame(frame->payload);
+            SSL_write(ssl, echo.data(), static_cast<int>(echo.size()));
+          }
         }
       }
     } else {

@@ -343,6 +343,15 @@ TEST_CASE("wss verifies the server certificate against the system store plus ca_
   auto greeting = f.expect<cb::ws_text>();
   CHECK(greeting.conn == id);
   CHECK(greeting.text == "hello over tls");
+  // The server's own frame reader checks the client's framing and masking through TLS, with
+  // the 7-, 16- and 64-bit length forms.
+  const std::string large(70000, 'x');
+  for (const std::string& text : {std::string("over tls"), std::string(300, 'm'), large}) {
+    trusting.send_text(id, text);
+    auto echo = f.expect<cb::ws_text>();
+    CHECK(echo.text.size() == text.size());
+    CHECK(echo.text == text);
+  }
   trusting.http_get("https://localhost:" + std::to_string(server.port()) + "/signed-url",
                     {{"xi-api-key", "sekrit"}}, f.owner());
   auto response = f.expect<cb::http_response>();
