@@ -15,7 +15,7 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 
 packages=(build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libcaf-dev libwebsockets-dev rapidjson-dev libfmt-dev catch2 libspeexdsp-dev libssl-dev
-  libsqlite3-dev libmariadb-dev ca-certificates)
+  libsqlite3-dev libmariadb-dev libjemalloc-dev ca-certificates)
 # The tests also run a real MariaDB server (started privately on loopback by the test fixture) and
 # the dashboard in headless Chromium (driven by playwright-core from npm, on the machine's Node 20).
 test_packages=(mariadb-server chromium)
