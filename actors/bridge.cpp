@@ -31,17 +31,20 @@ void tune_scheduler(caf::actor_system_config& config) {
 }
 
 bridge::bridge(caf::actor_system& system, std::shared_ptr<const settings> config,
-               ws_client_options ws_options)
-    : system_(system),
-      config_(std::move(config)),
-      ws_(std::make_shared<ws_client>(std::move(ws_options))) {}
+               const ws_client_options& ws_options)
+    : system_(system), config_(std::move(config)) {
+  const auto threads = ws_thread_count(*config_);
+  for (std::size_t i = 0; i < threads; ++i)
+    ws_.push_back(std::make_shared<ws_client>(ws_options));
+}
 
 bridge::~bridge() {
   stop();
 }
 
 std::optional<std::string> bridge::start() {
-  ws_->start();
+  for (const auto& ws : ws_)
+    ws->start();
   const auto& cfg = *config_;
   const bool pool =
       cfg.audiosocket_port_min != 0 && cfg.audiosocket_port_min <= cfg.audiosocket_port_max;
@@ -157,7 +160,16 @@ void bridge::stop(std::chrono::milliseconds grace) {
                         [] { log::warn("bridge", "", "the call store did not stop within 10 s"); });
     }
   }
-  ws_->stop();
+  for (const auto& ws : ws_)
+    ws->stop();
+}
+
+std::vector<ws_client::stats> bridge::ws_snapshots() const {
+  std::vector<ws_client::stats> out;
+  out.reserve(ws_.size());
+  for (const auto& ws : ws_)
+    out.push_back(ws->snapshot());
+  return out;
 }
 
 }  // namespace cb

@@ -28,7 +28,7 @@ void tune_scheduler(caf::actor_system_config& config);
 class bridge {
  public:
   bridge(caf::actor_system& system, std::shared_ptr<const settings> config,
-         ws_client_options ws_options = {});
+         const ws_client_options& ws_options = {});
   bridge(const bridge&) = delete;
   bridge& operator=(const bridge&) = delete;
   ~bridge();
@@ -51,11 +51,13 @@ class bridge {
   // The control API's port as bound, 0 when it is off.
   [[nodiscard]] std::uint16_t api_port() const { return api_port_; }
   [[nodiscard]] const settings& config() const { return *config_; }
+  // Each agent WebSocket thread's figures, in the order calls are handed to them.
+  [[nodiscard]] std::vector<ws_client::stats> ws_snapshots() const;
 
  private:
   caf::actor_system& system_;
   std::shared_ptr<const settings> config_;
-  std::shared_ptr<ws_client> ws_;
+  std::vector<std::shared_ptr<ws_client>> ws_;  // ws_thread_count(config) of them
   port_allocator_actor ports_;
   ami_client_actor ami_;
   call_store_actor store_;

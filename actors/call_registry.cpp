@@ -263,7 +263,7 @@ std::string random_uuid(std::mt19937_64& rng) {
 
 call_registry_actor::behavior_type call_registry(registry_ptr self,
                                                  std::shared_ptr<const settings> config,
-                                                 std::shared_ptr<ws_client> ws,
+                                                 std::vector<std::shared_ptr<ws_client>> ws,
                                                  port_allocator_actor ports,
                                                  call_services services) {
   auto& st = self->state;
@@ -306,8 +306,9 @@ call_registry_actor::behavior_type call_registry(registry_ptr self,
                     "no agent for this call: set ELEVENLABS_AGENT_ID or prepare it");
           return make_error(bridge_errc::unknown_call, "no agent configured for this call");
         }
-        auto call_handle = self->spawn<caf::monitored>(call, s.config, s.ws, uuid, context, port,
-                                                       connection, writer, s.services);
+        const auto& agent_ws = s.ws[s.next_ws++ % s.ws.size()];
+        auto call_handle = self->spawn<caf::monitored>(call, s.config, agent_ws, uuid, context,
+                                                       port, connection, writer, s.services);
         if (context.pool_port != 0) {
           self->send(s.ports, atom::claim_v, context.pool_port, uuid,
                      caf::actor_cast<caf::actor>(call_handle));

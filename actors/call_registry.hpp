@@ -25,7 +25,8 @@ struct call_registry_state {
     std::uint16_t listen_port = 0;
   };
   std::shared_ptr<const settings> config;
-  std::shared_ptr<ws_client> ws;
+  std::vector<std::shared_ptr<ws_client>> ws;  // never empty; calls take them in turn
+  std::size_t next_ws = 0;
   port_allocator_actor ports;
   call_services services;
   std::uint16_t shared_port = 0;  // as bound
@@ -39,7 +40,7 @@ struct call_registry_state {
 
 call_registry_actor::behavior_type call_registry(
     metrics::instrumented_pointer<call_registry_actor, call_registry_state> self,
-    std::shared_ptr<const settings> config, std::shared_ptr<ws_client> ws,
+    std::shared_ptr<const settings> config, std::vector<std::shared_ptr<ws_client>> ws,
     port_allocator_actor ports, call_services services);
 
 // The channel variables a dialplan needs to connect a prepared call: the UUID variable

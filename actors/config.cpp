@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -351,6 +352,15 @@ const std::vector<setting_info>& setting_table() {
        "the agent's conversation metadata must have arrived, 1-3600000.",
        [](settings& s, std::string_view v) {
          return apply_duration(s.metadata_timeout, v, 1, max_timeout_ms);
+       }},
+      {"ElevenLabs", "ELEVENLABS_WS_THREADS", "0",
+       "Threads that run the agent WebSockets (each one libwebsockets loop; new calls go to them "
+       "in turn), 0-64; 0: one per four cores, at least one.",
+       [](settings& s, std::string_view v) {
+         std::uint64_t threads = 0;
+         auto problem = apply_count(threads, v, 0, 64);
+         s.elevenlabs_ws_threads = static_cast<std::uint32_t>(threads);
+         return problem;
        }},
       {"AudioSocket", "AUDIOSOCKET_HOST", "0.0.0.0", "Address the AudioSocket listeners bind to.",
        [](settings& s, std::string_view v) { return apply_host(s.audiosocket_host, v); }},
@@ -1100,6 +1110,11 @@ std::string usage() {
   return out;
 }
 
+std::size_t ws_thread_count(const settings& config) {
+  if (config.elevenlabs_ws_threads > 0) return config.elevenlabs_ws_threads;
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency() / 4);
+}
+
 std::string describe(const settings& config) {
   const auto secret_state = [](const std::string& v) { return v.empty() ? "(not set)" : "(set)"; };
   const auto or_none = [](const std::string& v) { return v.empty() ? std::string("(none)") : v; };
@@ -1108,11 +1123,11 @@ std::string describe(const settings& config) {
   fmt::format_to(
       add,
       "  ElevenLabs:  base URL {}, API key {}, default agent {}, CA file {}, metadata timeout {} "
-      "ms\n",
+      "ms, WebSocket threads {}\n",
       config.elevenlabs_base_url, secret_state(config.elevenlabs_api_key),
       or_none(config.elevenlabs_agent_id),
       config.elevenlabs_ca_file.empty() ? std::string("(system store)") : config.elevenlabs_ca_file,
-      config.metadata_timeout.count());
+      config.metadata_timeout.count(), ws_thread_count(config));
   fmt::format_to(
       add,
       "  AudioSocket: bind {}, advertised as {}, shared port {}, pool {}, prepared-call timeout {} "

@@ -48,6 +48,8 @@ struct settings {
   std::string elevenlabs_base_url = "https://api.elevenlabs.io";  // no trailing slash
   std::string elevenlabs_ca_file;  // extra CA bundle; empty: the system store
   std::chrono::milliseconds metadata_timeout{10000};
+  // Threads running the agent WebSockets, the calls spread over them; 0: one per four cores.
+  std::uint32_t elevenlabs_ws_threads = 0;
 
   // AudioSocket
   std::string audiosocket_host = "0.0.0.0";  // bind address
@@ -166,5 +168,8 @@ struct config_error {
 
 // A multi-line summary for the start-up log; secrets appear as "(set)" or "(not set)".
 [[nodiscard]] std::string describe(const settings& config);
+
+// ELEVENLABS_WS_THREADS resolved: as set, or one per four cores (at least one) for 0.
+[[nodiscard]] std::size_t ws_thread_count(const settings& config);
 
 }  // namespace cb

@@ -2,12 +2,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -101,6 +103,8 @@ TEST_CASE("nothing configured gives the documented defaults", "[config]") {
   CHECK(s.elevenlabs_base_url == "https://api.elevenlabs.io");
   CHECK(s.elevenlabs_ca_file.empty());
   CHECK(s.metadata_timeout == 10000ms);
+  CHECK(s.elevenlabs_ws_threads == 0);
+  CHECK(cb::ws_thread_count(s) == std::max(1U, std::thread::hardware_concurrency() / 4));
   CHECK(s.audiosocket_host == "0.0.0.0");
   CHECK(s.audiosocket_advertise_host == "127.0.0.1");
   CHECK(s.audiosocket_port == 5050);
@@ -301,6 +305,7 @@ TEST_CASE("every setting is read from its variable", "[config]") {
   const auto s = load_ok({}, {{"ELEVENLABS_BASE_URL", "HTTPS://eu.residency.elevenlabs.io/"},
                               {"ELEVENLABS_CA_FILE", ca},
                               {"ELEVENLABS_METADATA_TIMEOUT_MS", "2500"},
+                              {"ELEVENLABS_WS_THREADS", "3"},
                               {"AUDIOSOCKET_ADVERTISE_HOST", "pbx-bridge.example.com"},
                               {"AUDIOSOCKET_PORT", "4000"},
                               {"PREPARED_CALL_TIMEOUT_MS", "15000"},
@@ -316,6 +321,8 @@ TEST_CASE("every setting is read from its variable", "[config]") {
   CHECK(s.elevenlabs_base_url == "https://eu.residency.elevenlabs.io");
   CHECK(s.elevenlabs_ca_file == ca);
   CHECK(s.metadata_timeout == 2500ms);
+  CHECK(s.elevenlabs_ws_threads == 3);
+  CHECK(cb::ws_thread_count(s) == 3);
   CHECK(s.audiosocket_advertise_host == "pbx-bridge.example.com");
   CHECK(s.audiosocket_port == 4000);
   CHECK(s.prepared_call_timeout == 15000ms);
@@ -367,6 +374,8 @@ TEST_CASE("each bad value is an error naming its variable and value", "[config][
       {"ASTERISK_PORT", "0", "port number 1-65535"},
       {"ELEVENLABS_METADATA_TIMEOUT_MS", "-5", "negative"},
       {"ELEVENLABS_METADATA_TIMEOUT_MS", "0", "1-3600000"},
+      {"ELEVENLABS_WS_THREADS", "65", "0-64"},
+      {"ELEVENLABS_WS_THREADS", "-1", "0-64"},
       {"PREPARED_CALL_TIMEOUT_MS", "-1", "negative"},
       {"PREPARED_CALL_TIMEOUT_MS", "30s", "milliseconds"},
       {"UPLINK_BUFFER_MS", "-100", "negative"},
@@ -570,6 +579,7 @@ TEST_CASE("usage lists every setting with its flag", "[config][usage]") {
                            "ELEVENLABS_BASE_URL",
                            "ELEVENLABS_CA_FILE",
                            "ELEVENLABS_METADATA_TIMEOUT_MS",
+                           "ELEVENLABS_WS_THREADS",
                            "AUDIOSOCKET_HOST",
                            "AUDIOSOCKET_ADVERTISE_HOST",
                            "AUDIOSOCKET_PORT",

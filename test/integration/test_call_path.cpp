@@ -122,6 +122,42 @@ TEST_CASE("50 simultaneous calls: each agent hears only its own caller") {
   CHECK(heard == sent);
 }
 
+TEST_CASE("with two WebSocket threads the calls take them in turn, each hearing its own caller") {
+  cb::test::harness_options options;
+  options.configure = [](cb::settings& s) { s.elevenlabs_ws_threads = 2; };
+  harness h{options};
+  set_agent(h, "tone.pcm_16000.pcm_16000");
+  REQUIRE(h.bridge_->ws_snapshots().size() == 2);
+  std::vector<callsim::call_handle> handles;
+  std::set<int> sent;
+  for (int i = 0; i < 6; ++i) {
+    const int hz = 500 + 300 * i;
+    sent.insert(hz);
+    auto handle = h.sim.start_call(h.call(hz, 1500ms));
+    REQUIRE(handle.has_value());
+    handles.push_back(*handle);
+  }
+  for (const auto handle : handles) {
+    const auto report = h.sim.wait(handle, 20s);
+    REQUIRE(report.has_value());
+    CHECK(report->end == callsim::call_end::caller_hangup);
+  }
+  const auto conversations = cb::test::closed_conversations(h, 6);
+  REQUIRE(conversations.size() == 6);
+  std::set<int> heard;
+  for (const auto& conversation : conversations) {
+    heard.insert(
+        static_cast<int>(std::lround(conversation.user_audio.dominant_frequency_hz() / 50.0) * 50));
+  }
+  CHECK(heard == sent);
+  // Every thread carried calls: each sent audio and opened connections, all closed again.
+  for (const auto& thread : h.bridge_->ws_snapshots()) {
+    CHECK(thread.messages_sent > 0);
+    CHECK(thread.messages_received > 0);
+    CHECK(thread.open_connections == 0);
+  }
+}
+
 TEST_CASE("a 16 kHz caller (chan_audiosocket slin16) gets 0x12 frames back at 16 kHz") {
   harness h;
   set_agent(h, "tone.pcm_16000.pcm_24000");
