@@ -17,6 +17,31 @@ void set_agent(harness& h, const std::string& agent_id) {
   h.config->elevenlabs_agent_id = agent_id;
 }
 
+// Places one call per tone at once, waits for each to end with the caller's hangup, and returns
+// the agent's record of every conversation.
+std::vector<fake::conversation_record> run_tone_calls(harness& h, const std::set<int>& tones,
+                                                      std::chrono::milliseconds duration) {
+  std::vector<callsim::call_handle> handles;
+  for (const int hz : tones) {
+    auto handle = h.sim.start_call(h.call(hz, duration));
+    REQUIRE(handle.has_value());
+    handles.push_back(*handle);
+  }
+  for (const auto handle : handles) {
+    const auto report = h.sim.wait(handle, 20s);
+    REQUIRE(report.has_value());
+    CHECK(report->end == callsim::call_end::caller_hangup);
+  }
+  auto conversations = cb::test::closed_conversations(h, tones.size());
+  REQUIRE(conversations.size() == tones.size());
+  return conversations;
+}
+
+// The caller's tone as the agent heard it, to the nearest 50 Hz.
+int heard_tone_hz(const fake::conversation_record& conversation) {
+  return static_cast<int>(std::lround(conversation.user_audio.dominant_frequency_hz() / 50.0) * 50);
+}
+
 }  // namespace
 
 TEST_CASE("caller tone reaches the agent at the same frequency in every input format") {
@@ -95,27 +120,14 @@ TEST_CASE("interruption: the caller hears silence within one frame and old audio
 TEST_CASE("50 simultaneous calls: each agent hears only its own caller") {
   harness h;
   set_agent(h, "tone.pcm_16000.pcm_16000");
-  std::vector<callsim::call_handle> handles;
   std::set<int> sent;
-  for (int i = 0; i < 50; ++i) {
-    const int hz = 400 + 50 * i;  // 400 .. 2850 Hz, all below 4 kHz
-    sent.insert(hz);
-    auto handle = h.sim.start_call(h.call(hz, 2000ms));
-    REQUIRE(handle.has_value());
-    handles.push_back(*handle);
-  }
-  for (const auto handle : handles) {
-    const auto report = h.sim.wait(handle, 20s);
-    REQUIRE(report.has_value());
-    CHECK(report->end == callsim::call_end::caller_hangup);
-  }
-  const auto conversations = cb::test::closed_conversations(h, 50);
-  REQUIRE(conversations.size() == 50);
+  for (int i = 0; i < 50; ++i)
+    sent.insert(400 + 50 * i);  // 400 .. 2850 Hz, all below 4 kHz
   std::set<int> heard;
-  for (const auto& conversation : conversations) {
-    const double hz = conversation.user_audio.dominant_frequency_hz();
-    heard.insert(static_cast<int>(std::lround(hz / 50.0) * 50));
+  for (const auto& conversation : run_tone_calls(h, sent, 2000ms)) {
+    heard.insert(heard_tone_hz(conversation));
     // A single clean tone: all voiced audio is near the dominant frequency.
+    const double hz = conversation.user_audio.dominant_frequency_hz();
     CHECK(conversation.user_audio.voiced_ms_near(hz, 15.0) >
           0.95 * conversation.user_audio.voiced_ms);
   }
@@ -128,26 +140,10 @@ TEST_CASE("with two WebSocket threads the calls take them in turn, each hearing 
   harness h{options};
   set_agent(h, "tone.pcm_16000.pcm_16000");
   REQUIRE(h.bridge_->ws_snapshots().size() == 2);
-  std::vector<callsim::call_handle> handles;
-  std::set<int> sent;
-  for (int i = 0; i < 6; ++i) {
-    const int hz = 500 + 300 * i;
-    sent.insert(hz);
-    auto handle = h.sim.start_call(h.call(hz, 1500ms));
-    REQUIRE(handle.has_value());
-    handles.push_back(*handle);
-  }
-  for (const auto handle : handles) {
-    const auto report = h.sim.wait(handle, 20s);
-    REQUIRE(report.has_value());
-    CHECK(report->end == callsim::call_end::caller_hangup);
-  }
-  const auto conversations = cb::test::closed_conversations(h, 6);
-  REQUIRE(conversations.size() == 6);
+  const std::set<int> sent{500, 800, 1100, 1400, 1700, 2000};
   std::set<int> heard;
-  for (const auto& conversation : conversations) {
-    heard.insert(
-        static_cast<int>(std::lround(conversation.user_audio.dominant_frequency_hz() / 50.0) * 50));
+  for (const auto& conversation : run_tone_calls(h, sent, 1500ms)) {
+    heard.insert(heard_tone_hz(conversation));
   }
   CHECK(heard == sent);
   // Every thread carried calls: each sent audio and opened connections, all closed again.
