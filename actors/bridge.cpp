@@ -160,8 +160,9 @@ void bridge::stop(std::chrono::milliseconds grace) {
                         [] { log::warn("bridge", "", "the call store did not stop within 10 s"); });
     }
   }
-  for (const auto& ws : ws_)
-    ws->stop();
+  // The first client did lws's OpenSSL global init and must go last (ws_client::start).
+  for (auto it = ws_.rbegin(); it != ws_.rend(); ++it)
+    (*it)->stop();
 }
 
 std::vector<ws_client::stats> bridge::ws_snapshots() const {

@@ -24,6 +24,11 @@ namespace cb {
 
 namespace {
 
+// ws_client contexts alive in the process; which of them does lws's OpenSSL global init depends
+// on it (see ws_client::start).
+std::mutex live_contexts_mtx;
+int live_contexts = 0;
+
 constexpr char protocol_name[] = "cb-ws-client";
 constexpr std::size_t max_close_reason_bytes = 123;  // RFC 6455: 125-byte payload minus the code
 constexpr std::size_t http_read_chunk = 4096;
@@ -321,7 +326,11 @@ struct ws_client::impl {
     bytes_queued = 0;
     open_connections = 0;
     lws_sul_cancel(&stop_timer.sul);
-    lws_context_destroy(context);
+    {
+      const std::lock_guard<std::mutex> live_guard{live_contexts_mtx};
+      lws_context_destroy(context);
+      --live_contexts;
+    }
     context = nullptr;
   }
 
@@ -805,14 +814,23 @@ void ws_client::start() {
   lws_context_creation_info info{};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = impl_->protocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  // lws's OpenSSL global init (re)creates its process-wide SSL_CTX ex-data index: a second one
+  // while another context lives orphans that context's client SSL_CTX and its CA store, and the
+  // context that did it undoes it when destroyed. So only a context started while no other lives
+  // does it, and it must be destroyed last (bridge::stop stops its clients in reverse order).
+  const std::lock_guard<std::mutex> live_guard{live_contexts_mtx};
+  if (live_contexts == 0) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   info.user = impl_.get();
   impl_->stopping = false;
   impl_->exit_loop = false;
   impl_->extra_ca_failed = false;
   impl_->context = lws_create_context(&info);
+  if (impl_->context != nullptr) ++live_contexts;
   if (impl_->context == nullptr || impl_->extra_ca_failed) {
-    if (impl_->context != nullptr) lws_context_destroy(impl_->context);
+    if (impl_->context != nullptr) {
+      lws_context_destroy(impl_->context);
+      --live_contexts;
+    }
     impl_->context = nullptr;
     throw std::runtime_error(impl_->extra_ca_failed ? "ws_client: cannot load ca_file"
                                                     : "ws_client: lws_create_context failed");
