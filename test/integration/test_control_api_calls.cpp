@@ -2,7 +2,9 @@
 // metrics, with the call simulator and the fake agent on loopback.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <unistd.h>
@@ -56,7 +58,38 @@ bool wait_for_body(harness& h, const std::string& path, const std::string& part,
   return false;
 }
 
+// The number after "key": in a JSON text, or nullopt.
+std::optional<double> number_after(const std::string& json, const std::string& key) {
+  const auto at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtod(json.c_str() + at + key.size() + 3, nullptr);
+}
+
 }  // namespace
+
+TEST_CASE("the live call shows the caller's and the agent's audio levels") {
+  harness h(api_options());
+  auto spec = h.call(600.0, 30s);  // a sine at -12 dBFS peak: -15 dBFS RMS
+  spec.end = callsim::end_mode::wait_for_server;
+  auto handle = h.sim.start_call(spec);
+  REQUIRE(handle.has_value());
+  std::optional<double> caller;
+  std::optional<double> agent;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto body = get(h, "/api/calls").body;
+    caller = number_after(body, "caller_level_dbfs");
+    agent = number_after(body, "agent_level_dbfs");
+    if (caller && agent && *caller > -60 && *agent > -60) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(caller.has_value());
+  REQUIRE(agent.has_value());
+  CHECK(*caller == Approx(-15.0).margin(1.5));
+  CHECK(*agent > -60.0);  // the tone agent's greeting is playing
+  CHECK(h.sim.hangup(*handle));
+  CHECK(h.sim.wait(*handle, 10s).has_value());
+}
 
 TEST_CASE("the API lists a live call, whispers into it and hangs it up") {
   harness h(api_options());
