@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "apps/callsim/call_analysis.hpp"
-#include "apps/callsim/tone_oscillator.hpp"
 #include "codecs/pcm.hpp"
 #include "codecs/tone.hpp"
 
@@ -189,7 +188,7 @@ struct call {
   std::vector<std::uint8_t> output;  // bytes the socket refused, in order
   std::size_t output_sent = 0;
   bool want_write = false;
-  std::optional<tone_oscillator> tone;
+  std::optional<codecs::tone_generator> tone;
   std::size_t clip_position = 0;
   std::uint64_t source_frames = 0;  // frames the source produced so far
   bool speaking = false;            // the frame just produced is a tone burst's

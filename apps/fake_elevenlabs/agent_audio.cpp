@@ -4,15 +4,14 @@
 #include <cmath>
 #include <utility>
 
-#include "apps/callsim/tone_oscillator.hpp"
 #include "codecs/g711.hpp"
 #include "codecs/pcm.hpp"
+#include "codecs/tone.hpp"
 
 namespace cb::fake_elevenlabs {
 namespace {
 
 constexpr double two_pi = 6.283185307179586476925286766559;
-constexpr double tone_level_dbfs = -12.0;
 
 std::size_t samples_for_ms(int duration_ms, int rate_hz) {
   return static_cast<std::size_t>(std::max(duration_ms, 0)) * static_cast<std::size_t>(rate_hz) /
@@ -22,8 +21,7 @@ std::size_t samples_for_ms(int duration_ms, int rate_hz) {
 class tone_source final : public audio_source {
  public:
   tone_source(double frequency_hz, int duration_ms, int rate_hz)
-      : generator_(frequency_hz, rate_hz, tone_level_dbfs),
-        total_(samples_for_ms(duration_ms, rate_hz)) {}
+      : generator_(frequency_hz, rate_hz), total_(samples_for_ms(duration_ms, rate_hz)) {}
 
   std::size_t read(std::int16_t* out, std::size_t n) override {
     const std::size_t take = std::min(n, total_ - done_);
@@ -35,9 +33,7 @@ class tone_source final : public audio_source {
   [[nodiscard]] std::size_t total() const override { return total_; }
 
  private:
-  // codecs::tone_generator's signal, at a fraction of its cost: the usual tones repeat after a
-  // few hundred samples, which are computed once and copied.
-  callsim::tone_oscillator generator_;
+  codecs::tone_generator generator_;
   std::size_t total_;
   std::size_t done_ = 0;
 };

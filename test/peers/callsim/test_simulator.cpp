@@ -45,6 +45,15 @@ struct rig {
     return s;
   }
 
+  // A silent caller that listens until the server hangs up.
+  [[nodiscard]] cs::call_spec listening_spec() const {
+    auto s = spec();
+    s.source = cs::silence_source{};
+    s.end = cs::end_mode::wait_for_server;
+    s.max_time = 5s;
+    return s;
+  }
+
   // Runs one call to its end; the simulator's report and the server's log of it.
   std::pair<cs::call_report, cs::testing::connection_log> run(cs::call_spec s) {
     const auto handle = sim.start_call(std::move(s));
@@ -261,10 +270,7 @@ TEST_CASE("a 0x00 from the server ends the call as a server hangup, and the sock
   behaviour.play = {{1000.0, 10}};
   behaviour.after_play = server_behaviour::then::send_hangup;
   rig r(behaviour);
-  auto spec = r.spec();
-  spec.source = cs::silence_source{};
-  spec.end = cs::end_mode::wait_for_server;
-  spec.max_time = 5s;
+  auto spec = r.listening_spec();
   const auto [report, log] = r.run(spec);
   CHECK(report.end == cs::call_end::server_hangup);
   CHECK(report.server_sent_hangup);
@@ -345,10 +351,7 @@ TEST_CASE("a server tone paced at 20 ms is heard at its frequency, for its lengt
   behaviour.play = {{1000.0, 50}};
   behaviour.after_play = server_behaviour::then::send_hangup;
   rig r(behaviour);
-  auto spec = r.spec();
-  spec.source = cs::silence_source{};
-  spec.end = cs::end_mode::wait_for_server;
-  spec.max_time = 5s;
+  auto spec = r.listening_spec();
   spec.record_pcm = true;
   spec.timing.late_after = 30ms;  // generous: the server shares a noisy machine
   const auto [report, log] = r.run(spec);
@@ -369,10 +372,7 @@ TEST_CASE("after a change of tone the old one is gone from the very next frame")
   behaviour.play = {{1000.0, 25}, {440.0, 25}};
   behaviour.after_play = server_behaviour::then::send_hangup;
   rig r(behaviour);
-  auto spec = r.spec();
-  spec.source = cs::silence_source{};
-  spec.end = cs::end_mode::wait_for_server;
-  spec.max_time = 5s;
+  auto spec = r.listening_spec();
   spec.record_pcm = true;
   const auto [report, log] = r.run(spec);
   REQUIRE(report.frames.size() >= 50);
@@ -451,10 +451,7 @@ TEST_CASE("stamps in the server's audio give the downlink latency") {
   behaviour.play = {{1000.0, 25, true}};
   behaviour.after_play = server_behaviour::then::send_hangup;
   rig r(behaviour);
-  auto spec = r.spec();
-  spec.source = cs::silence_source{};
-  spec.end = cs::end_mode::wait_for_server;
-  spec.max_time = 5s;
+  auto spec = r.listening_spec();
   const auto [report, log] = r.run(spec);
   CHECK(report.downlink.count == 25);
   CHECK(report.downlink.min_ms >= 0.0);
@@ -607,10 +604,7 @@ TEST_CASE("the caller notes each frame in which the audio it hears starts or sto
   behaviour.play = {{1000.0, 10, true}, {0.0, 5}, {800.0, 5}, {0.0, 5}};
   behaviour.after_play = server_behaviour::then::send_hangup;
   rig r(behaviour);
-  auto spec = r.spec();
-  spec.source = cs::silence_source{};
-  spec.end = cs::end_mode::wait_for_server;
-  spec.max_time = 5s;
+  auto spec = r.listening_spec();
   const auto [report, log] = r.run(spec);
   REQUIRE(report.frames.size() == 26);
   REQUIRE(report.audio_stops_ns.size() == 2);
