@@ -330,7 +330,7 @@ call_actor::behavior_type call(call_ptr self, std::shared_ptr<const settings> co
   });
   const auto me = caf::actor_cast<call_actor>(self);
   // Open the agent session first: time to first word starts now.
-  st.playout = self->spawn<caf::linked>(playout, std::move(writer), uuid, me, st.services.clock,
+  st.playout = self->spawn<caf::linked>(playout, std::move(writer), me, st.services.clock,
                                         st.metrics, config->barge_in_fade, config->jitter_buffer);
   st.transcoder =
       self->spawn<caf::linked>(transcoder, me, st.metrics, st.playout, config->uplink_buffer);

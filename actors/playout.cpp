@@ -17,8 +17,6 @@ using std::chrono::steady_clock;
 constexpr auto late_threshold = std::chrono::milliseconds(5);
 constexpr std::uint64_t ticks_per_report = 50;
 
-// Fills st.frame with the next 20 ms: queued audio, then silence. Returns true if any of it was
-// agent audio.
 // Whether a new turn may start: enough audio queued, or its audio waited long enough.
 bool turn_ready(const playout_state& st, steady_clock::time_point now) {
   const auto wanted =
@@ -26,6 +24,8 @@ bool turn_ready(const playout_state& st, steady_clock::time_point now) {
   return st.queued_samples >= wanted || now - st.turn_arrived >= st.prefill;
 }
 
+// Fills st.frame with the next 20 ms: queued audio, then silence. Returns true if any of it was
+// agent audio.
 bool next_frame(playout_state& st, steady_clock::time_point now) {
   const auto n = static_cast<std::size_t>(st.rate_hz / 50);
   st.frame.assign(n, 0);
@@ -91,7 +91,8 @@ void send_frame(playout_ptr self, steady_clock::time_point now) {
   codecs::store_s16le(st.frame.data(), st.frame.size(), out.data() + audiosocket::header_size);
   if (st.writer->write(out.data(), out.size()) == audiosocket_writer::result::dropped) {
     if (!std::exchange(st.warned_not_reading, true)) {
-      log::warn("playout", st.call_id, "Asterisk is not reading its audio; dropping frames");
+      log::warn("playout", st.metrics->uuid(),
+                "Asterisk is not reading its audio; dropping frames");
     }
   } else {
     st.metrics->frame_out();
@@ -125,15 +126,13 @@ void convert_rate(playout_chunk& chunk, std::int32_t rate_hz) {
 }  // namespace
 
 playout_actor::behavior_type playout(playout_ptr self, audiosocket_writer_ptr writer,
-                                     std::string call_id, call_actor call,
-                                     const playout_clock_actor& clock,
+                                     call_actor call, const playout_clock_actor& clock,
                                      std::shared_ptr<metrics::call_metrics> metrics,
                                      std::chrono::milliseconds fade,
                                      std::chrono::milliseconds prefill) {
   auto& st = self->state;
   st.prefill = prefill;
   st.writer = std::move(writer);
-  st.call_id = std::move(call_id);
   st.call = std::move(call);
   st.metrics = std::move(metrics);
   st.fade = fade;

@@ -1,16 +1,14 @@
 // PLAYOUT: the call's downlink pacing. Asterisk writes every frame it receives at once, and the
 // agent sends audio faster than real time, so the bridge paces: one frame per tick of the playout
 // clock (every 20 ms on absolute monotonic deadlines; a relative timer drifts), written straight
-// to the socket, silence while the agent is quiet (the
-// AudioSocket() application hangs up after 2 s without frames), flush within one frame on barge-in
-// with a short fade instead of a click.
+// to the socket, silence while the agent is quiet (the AudioSocket() application hangs up after
+// 2 s without frames), flush within one frame on barge-in with a short fade instead of a click.
 #pragma once
 
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "actors/actors.hpp"
@@ -22,7 +20,6 @@ namespace cb {
 struct playout_state {
   playout_state() = default;
   audiosocket_writer_ptr writer;
-  std::string call_id;  // for its log lines
   call_actor call;
   std::shared_ptr<metrics::call_metrics> metrics;  // the call's, never null
   std::int32_t rate_hz = 8000;
@@ -54,7 +51,7 @@ struct playout_state {
 
 playout_actor::behavior_type playout(
     metrics::instrumented_pointer<playout_actor, playout_state> self, audiosocket_writer_ptr writer,
-    std::string call_id, call_actor call, const playout_clock_actor& clock,
+    call_actor call, const playout_clock_actor& clock,
     std::shared_ptr<metrics::call_metrics> metrics, std::chrono::milliseconds fade,
     std::chrono::milliseconds prefill);
 

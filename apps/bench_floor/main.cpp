@@ -301,7 +301,9 @@ void usage() {
   std::fputs(
       "usage: bench_floor [--calls A,B,...] [--hold SECONDS]\n"
       "  --calls A,B  concurrent calls per step (default 10,100,500,1000,2000)\n"
-      "  --hold S     seconds each step is measured (default 10)\n",
+      "  --hold S     seconds each step is measured (default 10)\n"
+      "Exits 1 when a step relays under half the messages it should (the traffic is not "
+      "flowing).\n",
       stderr);
 }
 
@@ -328,14 +330,22 @@ int main(int argc, char** argv) {
     fmt::print(
         "| calls | relay CPU % | peers CPU % | total % | relay % per call | messages relayed/s | "
         "expected/s | short writes |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    int status = 0;
     for (const int calls : steps) {
       const auto r = run_step(calls, hold);
+      const int expected = calls * 100;  // 50 messages a second each way per call
       fmt::print("| {} | {:.1f} | {:.1f} | {:.1f} | {:.3f} | {:.0f} | {} | {} |\n", r.calls,
                  r.relay_cpu * 100, r.peers_cpu * 100, (r.relay_cpu + r.peers_cpu) * 100,
-                 r.relay_cpu * 100 / r.calls, r.relayed_per_second, calls * 100, r.short_writes);
+                 r.relay_cpu * 100 / r.calls, r.relayed_per_second, expected, r.short_writes);
       std::fflush(stdout);
+      // A saturated box relays somewhat less; under half means the traffic is not flowing.
+      if (r.relayed_per_second < expected / 2.0) {
+        std::fprintf(stderr, "bench_floor: %d calls relayed %.0f of %d messages a second\n", calls,
+                     r.relayed_per_second, expected);
+        status = 1;
+      }
     }
-    return 0;
+    return status;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_floor: %s\n", e.what());
     return 1;

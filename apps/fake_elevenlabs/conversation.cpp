@@ -104,16 +104,20 @@ conversation::conversation(const conversation_env& env, lws* wsi, agent_profile 
 }
 
 conversation::~conversation() {
-  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
-    lws_sul_cancel(&slot->sul);
-  }
-  env_.pacing->cancel(*this);
+  cancel_timers();
 }
 
 void conversation::on_timer(lws_sorted_usec_list_t* sul) {
   // The sul is the first member of a standard-layout timer_slot.
   auto* slot = reinterpret_cast<timer_slot*>(sul);  // NOLINT(*-reinterpret-cast)
   (slot->owner->*slot->fire)();
+}
+
+void conversation::cancel_timers() {
+  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
+    lws_sul_cancel(&slot->sul);
+  }
+  env_.pacing->cancel(*this);
 }
 
 void conversation::arm(timer_slot& slot, std::chrono::microseconds delay) const {
@@ -201,10 +205,7 @@ void conversation::peer_closing(const std::uint8_t* payload, std::size_t len) {
 }
 
 void conversation::closed() {
-  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
-    lws_sul_cancel(&slot->sul);
-  }
-  env_.pacing->cancel(*this);
+  cancel_timers();
   const bool stopping = env_.stopping != nullptr && env_.stopping->load();
   const auto now = clock::now();
   close_kind state = close_kind::open;
@@ -732,10 +733,7 @@ void conversation::close(int code, std::string_view reason) {
   closing_ = true;
   pending_turns_.clear();
   turn_.reset();
-  for (auto* slot : {&init_timer_, &ping_timer_, &scenario_timer_}) {
-    lws_sul_cancel(&slot->sul);
-  }
-  env_.pacing->cancel(*this);
+  cancel_timers();
 }
 
 void conversation::set_timer(std::chrono::milliseconds delay) {

@@ -108,6 +108,8 @@ class conversation final : public scenario_context, private grid_timer_target {
 
   static void on_timer(lws_sorted_usec_list_t* sul);
   void arm(timer_slot& slot, std::chrono::microseconds delay) const;
+  // Every timer of the conversation, its pacing included: it is closing or gone.
+  void cancel_timers();
   void init_timeout_fired();
   void ping_fired();
   void grid_timer_fired() override;  // pacing

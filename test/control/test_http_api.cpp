@@ -358,27 +358,28 @@ TEST_CASE("control API serves Prometheus metrics and its status", "[control]") {
 
 TEST_CASE("control API status tells a service switched off from one that does not answer",
           "[control]") {
+  // Each service's state in GET /api/status from a bridge set up with `options`.
+  const auto service_states = [](const fixture_options& options) {
+    fixture f(options);
+    const auto status = f.call("GET", "/api/status");
+    REQUIRE(status.status == 200);
+    std::vector<std::string> states;
+    for (const char* service : {"ami", "store", "ports"}) {
+      states.push_back(json_at(status.body, {service}));
+    }
+    return states;
+  };
   SECTION("off") {
     fixture_options options;
     options.with_ami = false;
     options.with_store = false;
     options.with_ports = false;
-    fixture f(options);
-    const auto status = f.call("GET", "/api/status");
-    REQUIRE(status.status == 200);
-    for (const char* service : {"ami", "store", "ports"}) {
-      CHECK(json_at(status.body, {service}) == R"({"state":"disabled"})");
-    }
+    CHECK(service_states(options) == std::vector<std::string>(3, R"({"state":"disabled"})"));
   }
   SECTION("silent") {
     fixture_options options;
     options.silent_services = true;
-    fixture f(options);
-    const auto status = f.call("GET", "/api/status");
-    REQUIRE(status.status == 200);
-    for (const char* service : {"ami", "store", "ports"}) {
-      CHECK(json_at(status.body, {service}) == R"({"state":"no_answer"})");
-    }
+    CHECK(service_states(options) == std::vector<std::string>(3, R"({"state":"no_answer"})"));
   }
 }
 
