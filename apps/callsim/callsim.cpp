@@ -709,14 +709,16 @@ class worker {
   // When the kernel queued the last bytes read (SO_TIMESTAMPNS), on CLOCK_MONOTONIC: a measure of
   // the server's pacing that does not depend on when this thread got to run.
   static std::int64_t arrival_ns(msghdr& message) {
+    // The realtime clock is read first: the time between the two reads then makes the arrival
+    // look later, never earlier, than it was (an earlier one would precede the sender's stamp).
+    timespec realtime{};
+    clock_gettime(CLOCK_REALTIME, &realtime);
     const std::int64_t now = monotonic_ns();
     for (cmsghdr* cmsg = CMSG_FIRSTHDR(&message); cmsg != nullptr;
          cmsg = CMSG_NXTHDR(&message, cmsg)) {
       if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_TIMESTAMPNS) continue;
       timespec kernel{};
       std::memcpy(&kernel, CMSG_DATA(cmsg), sizeof kernel);
-      timespec realtime{};
-      clock_gettime(CLOCK_REALTIME, &realtime);
       const std::int64_t age =
           (static_cast<std::int64_t>(realtime.tv_sec) - kernel.tv_sec) * ns_per_s +
           (realtime.tv_nsec - kernel.tv_nsec);
